@@ -1,0 +1,73 @@
+#include "config.h"
+#include <string.h>
+#include "sb_sample.h"
+
+sb_sample_t *sb_sample_create(apr_pool_t *p)
+{
+    sb_sample_t *s = apr_pcalloc(p, sizeof(*s));
+    s->server.generation = SB_UNKNOWN;
+    s->server.config_generation = SB_UNKNOWN;
+    s->server.uptime_s = SB_UNKNOWN;
+    s->server.server_limit = SB_UNKNOWN;
+    s->server.thread_limit = SB_UNKNOWN;
+    s->server.max_workers = SB_UNKNOWN;
+    s->async.processes = SB_UNKNOWN;
+    s->async.stopping = SB_UNKNOWN;
+    s->async.conns_total = SB_UNKNOWN;
+    s->async.async_wait_io = SB_UNKNOWN;
+    s->async.async_writing = SB_UNKNOWN;
+    s->async.async_keepalive = SB_UNKNOWN;
+    s->async.async_closing = SB_UNKNOWN;
+    s->extended_status = SB_UNKNOWN;
+    return s;
+}
+
+void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs)
+{
+    s->nworkers = nworkers;
+    s->workers = nworkers > 0 ? apr_pcalloc(p, sizeof(*s->workers) * (apr_size_t)nworkers) : NULL;
+    s->nprocs = nprocs;
+    s->procs = nprocs > 0 ? apr_pcalloc(p, sizeof(*s->procs) * (apr_size_t)nprocs) : NULL;
+}
+
+void sb_sample_count(sb_sample_t *s)
+{
+    int i;
+    int tl = s->server.thread_limit > 0 ? s->server.thread_limit : 1;
+
+    memset(s->slots, 0, sizeof(s->slots));
+    s->busy = s->idle = s->graceful_busy = 0;
+    for (i = 0; i < s->nworkers; i++) {
+        const sb_worker_t *w = &s->workers[i];
+        const sb_process_t *ps = NULL;
+        sb_slot_state_t st = w->state;
+
+        if (st >= SB_SLOT_NSTATES) {
+            continue;
+        }
+        s->slots[st]++;
+        if (s->procs && w->proc < s->nprocs) {
+            ps = &s->procs[i / tl];
+            /* mod_status counts only live, non-quiescing children */
+            if (ps->quiescing || ps->pid == 0) {
+                continue;
+            }
+        }
+        if (st == SB_SLOT_READY) {
+            if (!ps || ps->generation == s->server.generation) {
+                s->idle++;
+            }
+        }
+        else if (st == SB_SLOT_GRACEFUL) {
+            s->graceful_busy++;
+        }
+        else if (sb_slot_table[st].busy) {
+            s->busy++;
+        }
+    }
+}
+
+const char *sb_source_name(sb_source_t src)
+{
+    return src == SB_SOURCE_SHM ? "shm" : "status";
+}
