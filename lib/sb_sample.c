@@ -33,7 +33,6 @@ void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs)
 void sb_sample_count(sb_sample_t *s)
 {
     int i;
-    int tl = s->server.thread_limit > 0 ? s->server.thread_limit : 1;
 
     memset(s->slots, 0, sizeof(s->slots));
     s->busy = s->idle = s->graceful_busy = 0;
@@ -46,8 +45,8 @@ void sb_sample_count(sb_sample_t *s)
             continue;
         }
         s->slots[st]++;
-        if (s->procs && w->proc < s->nprocs) {
-            ps = &s->procs[i / tl];
+        if (s->procs && w->proc >= 0 && w->proc < s->nprocs) {
+            ps = &s->procs[w->proc];
             /* mod_status counts only live, non-quiescing children */
             if (ps->quiescing || ps->pid == 0) {
                 continue;
