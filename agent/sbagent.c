@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <unistd.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -20,18 +21,15 @@
 #include "sb_shm.h"
 #include "sb_status.h"
 
-/* Exit codes (documented in sbagent(8)). */
-#define SB_EXIT_OK          0
-#define SB_EXIT_FAILURE     1
-#define SB_EXIT_USAGE       2
-#define SB_EXIT_UNAVAILABLE 3
+#include "sb_config.h"
+#include "sbagent.h"
 
+/* Options of sbagent alone; the shared ones come from sb_config_options. */
 enum {
-    OPT_ONCE = 'o', OPT_JSON = 'j', OPT_SCOREBOARD = 's', OPT_STATUS_URL = 'u',
-    OPT_HELP = 'h', OPT_VERSION = 'V', OPT_WORKERS = 'w', OPT_COUNT = 'n',
-    OPT_INTERVAL = 'i',
-    OPT_TIMEOUT = 256, OPT_CONNECT_TIMEOUT, OPT_MAX_BYTES, OPT_STATUS_USER,
-    OPT_STATUS_PASSWORD_FILE, OPT_CA_FILE, OPT_INSECURE, OPT_SHOW_CLIENTS
+    OPT_ONCE = 'o', OPT_JSON = 'j', OPT_HELP = 'h', OPT_VERSION = 'V',
+    OPT_WORKERS = 'w', OPT_COUNT = 'n', OPT_INTERVAL = 'i', OPT_CONFIG = 'c',
+    OPT_SHOW_CLIENTS = 256, OPT_DURATION, OPT_CHECK_CONFIG,
+    OPT_SHARED_BASE = 1000
 };
 
 typedef struct {
@@ -42,38 +40,25 @@ typedef struct {
     const char *help;
 } sb_opt_t;
 
-/* The one table: drives getopt_long and --help (and the man page's list). */
 static const sb_opt_t opts[] = {
+    { OPT_CONFIG, "config", required_argument, "FILE",
+      "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_ONCE, "once", no_argument, NULL,
       "take one sample, print it and exit (same as --count 1)" },
     { OPT_COUNT, "count", required_argument, "N",
-      "take N samples, one per --interval, then exit" },
+      "take N raw samples, one per --interval, print each, then exit" },
     { OPT_INTERVAL, "interval", required_argument, "SECONDS",
       "time between samples with --count (default 1, at least 0.01)" },
-    { OPT_SCOREBOARD, "scoreboard", required_argument, "PATH",
-      "read the scoreboard from shared memory; PATH is httpd's ScoreBoardFile" },
-    { OPT_STATUS_URL, "status-url", required_argument, "URL",
-      "read mod_status at URL (\"?auto\" is added when the URL has no query)" },
     { OPT_JSON, "json", no_argument, NULL,
-      "print JSON instead of text" },
+      "print JSON: one object per sample, or per second in daemon mode" },
+    { OPT_DURATION, "duration", required_argument, "SECONDS",
+      "daemon mode: stop after this long" },
     { OPT_WORKERS, "workers", no_argument, NULL,
-      "include one record per worker slot and per process" },
+      "with --once/--count: include one record per worker slot and per process" },
     { OPT_SHOW_CLIENTS, "show-clients", no_argument, NULL,
       "with --workers: include client addresses, vhosts and request lines" },
-    { OPT_CONNECT_TIMEOUT, "connect-timeout", required_argument, "MS",
-      "mod_status: connect timeout in milliseconds (default 2000)" },
-    { OPT_TIMEOUT, "timeout", required_argument, "MS",
-      "mod_status: total timeout in milliseconds (default 5000)" },
-    { OPT_MAX_BYTES, "max-bytes", required_argument, "N",
-      "mod_status: refuse responses larger than N bytes (default 1048576)" },
-    { OPT_STATUS_USER, "status-user", required_argument, "USER",
-      "mod_status: basic auth user" },
-    { OPT_STATUS_PASSWORD_FILE, "status-password-file", required_argument, "FILE",
-      "mod_status: read the basic auth password from FILE's first line" },
-    { OPT_CA_FILE, "ca-file", required_argument, "FILE",
-      "mod_status over HTTPS: CA certificates to verify the server with" },
-    { OPT_INSECURE, "insecure", no_argument, NULL,
-      "mod_status over HTTPS: do not verify the server's certificate" },
+    { OPT_CHECK_CONFIG, "check-config", no_argument, NULL,
+      "check the configuration file and the options, then exit" },
     { OPT_HELP, "help", no_argument, NULL, "show this help and exit" },
     { OPT_VERSION, "version", no_argument, NULL, "show the version and exit" },
 };
@@ -84,22 +69,26 @@ static void usage(FILE *out, const char *prog)
     apr_size_t i;
 
     fprintf(out,
-            "Usage: %s (--once | --count N) (--scoreboard PATH | --status-url URL) [OPTION]...\n"
-            "Sample a running Apache httpd's worker slots.\n\n", prog);
+            "Usage: %s [--once | --count N] [--scoreboard PATH | --status-url URL] [OPTION]...\n"
+            "Measure a running Apache httpd's worker slots, keep-alive occupancy and\n"
+            "client arrival rate.  With --once or --count, print raw samples; without,\n"
+            "run as the measuring daemon (per-second figures, history, export).\n\n", prog);
     for (i = 0; i < NOPTS; i++) {
         char left[64];
         snprintf(left, sizeof(left), "--%s%s%s", opts[i].name,
                  opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
         if (opts[i].id < 256) {
-            fprintf(out, "  -%c, %-30s %s\n", opts[i].id, left, opts[i].help);
+            fprintf(out, "  -%c, %-32s %s\n", opts[i].id, left, opts[i].help);
         }
         else {
-            fprintf(out, "      %-30s %s\n", left, opts[i].help);
+            fprintf(out, "      %-32s %s\n", left, opts[i].help);
         }
     }
+    fprintf(out, "\nOptions also accepted as keys of the YAML file (key foo_bar = --foo-bar):\n");
+    sb_config_help(out, SB_PROG_AGENT);
     fprintf(out,
-            "\nExit status: 0 ok, 1 other failure, 2 usage error, 3 source unavailable.\n"
-            "See sbagent(8).\n");
+            "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
+            "3 source unavailable.  See sbagent(8) and sbtune.yaml(5).\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -240,147 +229,20 @@ static void print_text(const sb_sample_t *s)
     putchar('\n');
 }
 
-int main(int argc, char **argv)
+/* --once / --count: print raw samples of one source. */
+static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_pool_t *pool)
 {
-    struct option lopts[NOPTS + 1];
-    char shortopts[2 * NOPTS + 1];
-    apr_size_t i, k = 0;
-    apr_pool_t *pool;
-    sb_status_opts_t sopts;
-    const char *scoreboard = NULL, *password_file = NULL;
-    int once = 0, json = 0, flags = 0, warned_extended = 0;
-    long count = 0, n, failures = 0;
-    apr_interval_time_t interval = apr_time_from_sec(1);
+    const char *prog = "sbagent";
+    const char *scoreboard = cfg->scoreboard[0] ? cfg->scoreboard : NULL;
+    const sb_status_opts_t *sopts = &cli->sopts;
+    long count = cli->count, n, failures = 0;
+    int json = cli->json, flags = cli->flags, warned_extended = 0, c;
+    apr_interval_time_t interval = cli->interval;
     apr_time_t next;
     apr_pool_t *iter;
     sb_shm_t *shm = NULL;
     sb_sample_t *sample = NULL;
     const char *last_err = NULL;
-    const char *prog = "sbagent";
-    int c;
-
-    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
-    atexit(apr_terminate);
-    apr_pool_create(&pool, NULL);
-    sb_status_opts_default(&sopts);
-
-    for (i = 0; i < NOPTS; i++) {
-        lopts[i].name = opts[i].name;
-        lopts[i].has_arg = opts[i].has_arg;
-        lopts[i].flag = NULL;
-        lopts[i].val = opts[i].id;
-        if (opts[i].id < 256) {
-            shortopts[k++] = (char)opts[i].id;
-            if (opts[i].has_arg == required_argument) {
-                shortopts[k++] = ':';
-            }
-        }
-    }
-    memset(&lopts[NOPTS], 0, sizeof(lopts[NOPTS]));
-    shortopts[k] = '\0';
-
-    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
-        long v;
-        switch (c) {
-        case OPT_ONCE: once = 1; break;
-        case OPT_COUNT:
-            if (parse_long(optarg, 1, 100000000, &count) != 0) {
-                fprintf(stderr, "%s: --count takes a number from 1 to 100000000, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            break;
-        case OPT_INTERVAL: {
-            char *end;
-            double d;
-            errno = 0;
-            d = strtod(optarg, &end);
-            if (errno || end == optarg || *end || !(d >= 0.01 && d <= 86400)) {
-                fprintf(stderr, "%s: --interval takes seconds from 0.01 to 86400, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            interval = (apr_interval_time_t)(d * APR_USEC_PER_SEC);
-            break;
-        }
-        case OPT_JSON: json = 1; break;
-        case OPT_WORKERS: flags |= SB_JSON_WORKERS; break;
-        case OPT_SHOW_CLIENTS: flags |= SB_JSON_PRIVATE; break;
-        case OPT_SCOREBOARD: scoreboard = optarg; break;
-        case OPT_STATUS_URL: sopts.url = optarg; break;
-        case OPT_STATUS_USER: sopts.user = optarg; break;
-        case OPT_STATUS_PASSWORD_FILE: password_file = optarg; break;
-        case OPT_CA_FILE: sopts.ca_file = optarg; break;
-        case OPT_INSECURE: sopts.insecure = 1; break;
-        case OPT_CONNECT_TIMEOUT:
-        case OPT_TIMEOUT:
-            if (parse_long(optarg, 1, 600000, &v) != 0) {
-                fprintf(stderr, "%s: --%s takes milliseconds from 1 to 600000, not '%s'\n",
-                        prog, c == OPT_TIMEOUT ? "timeout" : "connect-timeout", optarg);
-                return SB_EXIT_USAGE;
-            }
-            if (c == OPT_TIMEOUT) {
-                sopts.timeout_ms = v;
-            }
-            else {
-                sopts.connect_timeout_ms = v;
-            }
-            break;
-        case OPT_MAX_BYTES:
-            if (parse_long(optarg, 1024, 1L << 30, &v) != 0) {
-                fprintf(stderr, "%s: --max-bytes takes a size from 1024 to 1073741824, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            sopts.max_bytes = (apr_size_t)v;
-            break;
-        case OPT_HELP:
-            usage(stdout, prog);
-            return SB_EXIT_OK;
-        case OPT_VERSION:
-            printf("sbagent (%s) %s\nbuilt against httpd %s scoreboard layout\n",
-                   PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
-            return SB_EXIT_OK;
-        default:
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return SB_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
-                prog, argv[optind], prog);
-        return SB_EXIT_USAGE;
-    }
-    if (once && count > 1) {
-        fprintf(stderr, "%s: --once and --count %ld contradict each other\n", prog, count);
-        return SB_EXIT_USAGE;
-    }
-    if (once) {
-        count = 1;
-    }
-    if (count == 0) {
-        fprintf(stderr, "%s: give --once or --count N (the continuous daemon mode is not "
-                "built yet)\nTry '%s --help' for more information.\n", prog, prog);
-        return SB_EXIT_USAGE;
-    }
-    if (!scoreboard == !sopts.url) {
-        fprintf(stderr, "%s: give exactly one source: --scoreboard PATH or --status-url URL\n"
-                "Try '%s --help' for more information.\n", prog, prog);
-        return SB_EXIT_USAGE;
-    }
-    if ((flags & SB_JSON_PRIVATE) && !(flags & SB_JSON_WORKERS)) {
-        fprintf(stderr, "%s: --show-clients needs --workers\n", prog);
-        return SB_EXIT_USAGE;
-    }
-    if (password_file) {
-        if (!sopts.user) {
-            fprintf(stderr, "%s: --status-password-file needs --status-user\n", prog);
-            return SB_EXIT_USAGE;
-        }
-        if (read_password(password_file, pool, &sopts.password) != 0) {
-            return SB_EXIT_USAGE;
-        }
-    }
 
     apr_pool_create(&iter, pool);
     if (scoreboard) {
@@ -409,7 +271,7 @@ int main(int argc, char **argv)
                 next = now;
             }
         }
-        if (take_sample(shm, &sopts, iter, &sample, &events, &err) != APR_SUCCESS) {
+        if (take_sample(shm, sopts, iter, &sample, &events, &err) != APR_SUCCESS) {
             failures++;
             /* say each new problem once, not once per sample */
             if (!last_err || strcmp(last_err, err) != 0) {
@@ -468,4 +330,219 @@ int main(int argc, char **argv)
         return SB_EXIT_UNAVAILABLE;
     }
     return SB_EXIT_OK;
+}
+
+/* Build the status source's options from the configuration. */
+static int status_opts(const sb_config_t *cfg, apr_pool_t *p, sb_status_opts_t *so)
+{
+    sb_status_opts_default(so);
+    so->url = cfg->status_url[0] ? cfg->status_url : NULL;
+    so->connect_timeout_ms = cfg->connect_timeout_ms;
+    so->timeout_ms = cfg->timeout_ms;
+    so->max_bytes = (apr_size_t)cfg->max_bytes;
+    so->user = cfg->status_user[0] ? cfg->status_user : NULL;
+    so->ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
+    so->insecure = cfg->insecure;
+    if (cfg->status_password_file[0]) {
+        if (!so->user) {
+            fprintf(stderr, "sbagent: status_password_file needs status_user\n");
+            return -1;
+        }
+        if (read_password(cfg->status_password_file, p, &so->password) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct option lopts[NOPTS + 64];
+    char shortopts[2 * NOPTS + 1];
+    apr_size_t i, k = 0;
+    int nl = 0;
+    apr_pool_t *pool;
+    sb_config_t cfg;
+    sb_agent_cli_t cli;
+    const char *config_file = NULL;
+    const char *prog = "sbagent";
+    char err[1024];
+    int c, check_only = 0;
+    struct {
+        const char *key;
+        const char *value;
+        char origin[80];
+    } cmdline[64];
+    int ncmdline = 0;
+
+    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    memset(&cli, 0, sizeof(cli));
+    cli.interval = apr_time_from_sec(1);
+
+    for (i = 0; i < NOPTS; i++) {
+        lopts[nl].name = opts[i].name;
+        lopts[nl].has_arg = opts[i].has_arg;
+        lopts[nl].flag = NULL;
+        lopts[nl].val = opts[i].id;
+        nl++;
+        if (opts[i].id < 256) {
+            shortopts[k++] = (char)opts[i].id;
+            if (opts[i].has_arg == required_argument) {
+                shortopts[k++] = ':';
+            }
+        }
+    }
+    /* -s and -u stay as short forms of the two sources */
+    shortopts[k++] = 's';
+    shortopts[k++] = ':';
+    shortopts[k++] = 'u';
+    shortopts[k++] = ':';
+    shortopts[k] = '\0';
+    nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
+                           SB_PROG_AGENT, OPT_SHARED_BASE, pool);
+    memset(&lopts[nl], 0, sizeof(lopts[nl]));
+
+    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
+        long v;
+        switch (c) {
+        case OPT_CONFIG: config_file = optarg; break;
+        case OPT_ONCE: cli.once = 1; break;
+        case OPT_JSON: cli.json = 1; break;
+        case OPT_WORKERS: cli.flags |= SB_JSON_WORKERS; break;
+        case OPT_SHOW_CLIENTS: cli.flags |= SB_JSON_PRIVATE; break;
+        case OPT_CHECK_CONFIG: check_only = 1; break;
+        case OPT_COUNT:
+            if (parse_long(optarg, 1, 100000000, &v) != 0) {
+                fprintf(stderr, "%s: --count takes a number from 1 to 100000000, not '%s'\n",
+                        prog, optarg);
+                return SB_EXIT_USAGE;
+            }
+            cli.count = v;
+            break;
+        case OPT_INTERVAL:
+        case OPT_DURATION: {
+            char *end;
+            double d;
+            errno = 0;
+            d = strtod(optarg, &end);
+            if (c == OPT_INTERVAL
+                && (errno || end == optarg || *end || !(d >= 0.01 && d <= 86400))) {
+                fprintf(stderr, "%s: --interval takes seconds from 0.01 to 86400, not '%s'\n",
+                        prog, optarg);
+                return SB_EXIT_USAGE;
+            }
+            if (c == OPT_DURATION
+                && (errno || end == optarg || *end || !(d > 0 && d <= 1e9))) {
+                fprintf(stderr, "%s: --duration takes seconds (more than 0), not '%s'\n",
+                        prog, optarg);
+                return SB_EXIT_USAGE;
+            }
+            if (c == OPT_INTERVAL) {
+                cli.interval = (apr_interval_time_t)(d * APR_USEC_PER_SEC);
+            }
+            else {
+                cli.duration = (apr_interval_time_t)(d * APR_USEC_PER_SEC);
+            }
+            break;
+        }
+        case 's':
+        case 'u':
+            if (ncmdline < 64) {
+                cmdline[ncmdline].key = c == 's' ? "scoreboard" : "status_url";
+                cmdline[ncmdline].value = optarg;
+                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "-%c", c);
+                ncmdline++;
+            }
+            break;
+        case OPT_HELP:
+            usage(stdout, prog);
+            return SB_EXIT_OK;
+        case OPT_VERSION:
+            printf("sbagent (%s) %s\nbuilt against httpd %s scoreboard layout\n",
+                   PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
+            return SB_EXIT_OK;
+        default:
+            if (c >= OPT_SHARED_BASE && c < OPT_SHARED_BASE + sb_config_noptions) {
+                const sb_config_opt_t *o = &sb_config_options[c - OPT_SHARED_BASE];
+                char name[64];
+                if (ncmdline >= 64) {
+                    fprintf(stderr, "%s: too many options\n", prog);
+                    return SB_EXIT_USAGE;
+                }
+                cmdline[ncmdline].key = o->key;
+                /* a boolean given as --flag means true */
+                cmdline[ncmdline].value = optarg ? optarg : "true";
+                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "--%s",
+                         sb_config_long_name(o, name, sizeof(name)));
+                ncmdline++;
+                break;
+            }
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            return SB_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
+                prog, argv[optind], prog);
+        return SB_EXIT_USAGE;
+    }
+
+    /* defaults, then the file, then the command line */
+    sb_config_defaults(&cfg, pool);
+    if (!config_file && access(SB_DEFAULT_CONFIG, F_OK) == 0) {
+        config_file = SB_DEFAULT_CONFIG;
+    }
+    if (config_file && sb_config_load(&cfg, pool, config_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return SB_EXIT_USAGE;
+    }
+    for (c = 0; c < ncmdline; c++) {
+        if (sb_config_set(&cfg, pool, cmdline[c].key, cmdline[c].value, cmdline[c].origin,
+                          SB_PROG_AGENT, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SB_EXIT_USAGE;
+        }
+    }
+    cli.config_file = config_file;
+    cli.cmdline_argc = argc;
+    cli.cmdline_argv = argv;
+
+    if (cli.once && cli.count > 1) {
+        fprintf(stderr, "%s: --once and --count %ld contradict each other\n", prog, cli.count);
+        return SB_EXIT_USAGE;
+    }
+    if (cli.once) {
+        cli.count = 1;
+    }
+    if (!cfg.scoreboard[0] && !cfg.status_url[0]) {
+        fprintf(stderr, "%s: give a source: --scoreboard PATH (httpd's ScoreBoardFile) "
+                "and/or --status-url URL\nTry '%s --help' for more information.\n", prog, prog);
+        return SB_EXIT_USAGE;
+    }
+    if (cli.count > 0 && cfg.scoreboard[0] && cfg.status_url[0]) {
+        fprintf(stderr, "%s: with --once/--count give exactly one source: --scoreboard PATH "
+                "or --status-url URL\n", prog);
+        return SB_EXIT_USAGE;
+    }
+    if ((cli.flags & SB_JSON_PRIVATE) && !(cli.flags & SB_JSON_WORKERS)) {
+        fprintf(stderr, "%s: --show-clients needs --workers\n", prog);
+        return SB_EXIT_USAGE;
+    }
+    if (status_opts(&cfg, pool, &cli.sopts) != 0) {
+        return SB_EXIT_USAGE;
+    }
+    if (check_only) {
+        printf("%s: configuration OK%s%s\n", prog, config_file ? " (" : "",
+               config_file ? config_file : "");
+        if (config_file) {
+            printf(")\n");
+        }
+        return SB_EXIT_OK;
+    }
+    if (cli.count == 0) {
+        return sbagent_daemon(&cfg, &cli, pool);
+    }
+    return sample_mode(&cfg, &cli, pool);
 }

@@ -24,20 +24,23 @@ expect()
 }
 
 # ---------------------------------------------------------------- usage (2)
-expect 2 "give --once or --count"
-expect 2 "exactly one source" --once
+expect 2 "give a source"
+expect 2 "give a source" --once
 expect 2 "exactly one source" --once --scoreboard /x --status-url http://127.0.0.1/
 expect 2 "unrecognized option|unknown option" --once --frobnicate
 expect 2 "--count takes a number" --count 0 --scoreboard /x
 expect 2 "--interval takes seconds" --count 2 --interval 0 --scoreboard /x
-expect 2 "--timeout takes milliseconds" --once --timeout abc --status-url http://127.0.0.1/
+expect 2 "--timeout-ms: timeout_ms must be a whole number from 1 to 600000, not 'abc'" \
+    --once --timeout-ms abc --status-url http://127.0.0.1/
+expect 2 "--log-level: log_level must be one of error\\|warning\\|notice\\|info\\|debug, not 'loud'" \
+    --once --log-level loud --status-url http://127.0.0.1/
 expect 2 "--show-clients needs --workers" --once --show-clients --scoreboard /x
 expect 2 "unexpected argument 'extra'" --once --scoreboard /x extra
 expect 2 "cannot read password file $work/nope" --once --status-url http://127.0.0.1/ \
     --status-user u --status-password-file "$work/nope"
 "$SBAGENT" --help >"$work/out" || sb_fail "--help failed"
 for o in --once --count --interval --scoreboard --status-url --json --workers \
-    --show-clients --timeout --connect-timeout --max-bytes --status-user \
+    --show-clients --timeout-ms --connect-timeout-ms --max-bytes --status-user \
     --status-password-file --ca-file --insecure --help --version; do
     grep -q -- "$o" "$work/out" || sb_fail "--help does not mention $o"
 done
@@ -60,7 +63,7 @@ expect 3 "not a mod_status|Scoreboard" --once --status-url "$SB_HTTPD_URL/server
 expect 3 "$SB_HTTPD_URL/big.txt.*(1024|cap|larger)" --once --max-bytes 1024 \
     --status-url "$SB_HTTPD_URL/big.txt?x"
 expect 3 "not a mod_status|Scoreboard" --once --status-url "$SB_HTTPD_URL/big.txt?x"
-expect 3 "(timed out|timeout).*sleep.cgi|sleep.cgi.*(timed out|timeout)" --once --timeout 500 \
+expect 3 "(timed out|timeout).*sleep.cgi|sleep.cgi.*(timed out|timeout)" --once --timeout-ms 500 \
     --status-url "$SB_HTTPD_URL/cgi-bin/sleep.cgi?3"
 port=$SB_HTTPD_PORT
 sb_httpd_stop

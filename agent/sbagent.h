@@ -1,0 +1,40 @@
+/*
+ * sbagent.h - what sbagent's files share.
+ */
+#ifndef SBAGENT_H
+#define SBAGENT_H
+
+#include <apr_pools.h>
+#include <apr_time.h>
+#include "sb_config.h"
+#include "sb_status.h"
+
+/* Exit codes (documented in sbagent(8)). */
+#define SB_EXIT_OK          0
+#define SB_EXIT_FAILURE     1
+#define SB_EXIT_USAGE       2
+#define SB_EXIT_UNAVAILABLE 3
+
+#ifndef SB_DEFAULT_CONFIG
+#define SB_DEFAULT_CONFIG SB_SYSCONFDIR "/sbtune/sbtune.yaml"
+#endif
+
+/* What the command line asked for beyond the shared configuration. */
+typedef struct {
+    int once;
+    long count;                 /* --count N (0: daemon mode) */
+    apr_interval_time_t interval;
+    apr_interval_time_t duration; /* daemon: 0 = until SIGTERM */
+    int json;
+    int flags;                  /* SB_JSON_* */
+    sb_status_opts_t sopts;     /* built from the configuration */
+    const char *config_file;    /* NULL: none */
+    int cmdline_argc;           /* kept to re-apply on SIGHUP */
+    char **cmdline_argv;
+} sb_agent_cli_t;
+
+/* Run the measuring daemon until SIGTERM/SIGINT or cli->duration; returns
+ * an exit code. */
+int sbagent_daemon(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,109 @@
+/*
+ * sb_config.h - sbtune's configuration: one table of options.
+ *
+ * The table drives getopt_long, --help, the YAML file's keys
+ * (/etc/sbtune/sbtune.yaml, shared by sbagent, sbtop and sbtune) and the
+ * man pages' option lists (a test checks that every option is documented).
+ * A YAML key "foo_bar" is the long option "--foo-bar".  Values from the
+ * command line override the file.
+ */
+#ifndef SB_CONFIG_H
+#define SB_CONFIG_H
+
+#include <stdio.h>
+#include <getopt.h>
+#include <apr_pools.h>
+
+#define SB_PROG_AGENT 0x1
+#define SB_PROG_TOP   0x2
+#define SB_PROG_TUNE  0x4
+#define SB_PROG_ALL   0x7
+
+typedef enum {
+    SB_CT_BOOL,
+    SB_CT_INT,
+    SB_CT_DOUBLE,
+    SB_CT_STRING,
+    SB_CT_ENUM
+} sb_ctype_t;
+
+typedef struct {
+    /* sources */
+    const char *scoreboard;
+    const char *status_url;
+    const char *status_user;
+    const char *status_password_file;
+    const char *ca_file;
+    int insecure;
+    int connect_timeout_ms;
+    int timeout_ms;
+    int max_bytes;
+    double shm_hz;
+    double status_interval;
+    double kernel_hz;
+    const char *ports;          /* "80,443"; empty: discover from httpd */
+    const char *httpd_pidfile;  /* httpd's PidFile, to find its processes */
+    /* history */
+    const char *history;
+    int keep_seconds_hours;
+    int keep_minutes_days;
+    /* export */
+    const char *listen;         /* Prometheus endpoint, "" = off */
+    const char *textfile;       /* node_exporter textfile, "" = off */
+    int export_clients;
+    /* daemon */
+    const char *log_level;
+    const char *log;            /* "stderr" or "syslog" */
+    const char *user;           /* drop to this user after attaching */
+} sb_config_t;
+
+typedef struct {
+    const char *key;            /* YAML key; long option with '_' -> '-' */
+    sb_ctype_t type;
+    unsigned programs;          /* SB_PROG_* that accept it */
+    apr_size_t offset;          /* into sb_config_t */
+    const char *def;            /* default, as text */
+    double min, max;            /* numeric bounds (inclusive) */
+    const char *choices;        /* SB_CT_ENUM: "a|b|c" */
+    const char *arg;            /* metavariable in --help */
+    const char *help;
+} sb_config_opt_t;
+
+extern const sb_config_opt_t sb_config_options[];
+extern const int sb_config_noptions;
+
+/* Fill cfg with the defaults of every option. */
+void sb_config_defaults(sb_config_t *cfg, apr_pool_t *p);
+
+/* Set option key (YAML spelling) from text.  origin names where the text
+ * came from for messages ("--foo", "file:line:col").  Returns 0, or -1
+ * with a message in err that names origin and the allowed values. */
+int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
+                  const char *value, const char *origin, unsigned program,
+                  char *err, apr_size_t errlen);
+
+/* Load a YAML file: a mapping of option keys to scalars.  The file is
+ * shared by all programs, so any program's keys are accepted; unknown
+ * keys, wrong types and out-of-range values are errors naming
+ * file:line:column and the allowed values.  Returns 0, or
+ * -1 with the message in err (cfg may be partly updated: load into a copy
+ * to keep the old configuration on a failed reload). */
+int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
+                   char *err, apr_size_t errlen);
+
+/* Find an option by YAML key; NULL if none. */
+const sb_config_opt_t *sb_config_find(const char *key);
+
+/* Append long options for program to opts (at most max entries; val is
+ * base + table index; names allocated from p) and return how many were
+ * added. */
+int sb_config_getopt(struct option *opts, int max, unsigned program, int base,
+                     apr_pool_t *p);
+
+/* Print the options of program, one per line, for --help. */
+void sb_config_help(FILE *out, unsigned program);
+
+/* The long option spelling of key ("status_url" -> "status-url"). */
+const char *sb_config_long_name(const sb_config_opt_t *o, char *buf, apr_size_t len);
+
+#endif

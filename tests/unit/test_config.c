@@ -1,0 +1,209 @@
+/* Unit tests of the configuration table and the YAML loader. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <apr_general.h>
+#include "sb_config.h"
+
+static apr_pool_t *pool;
+static char path[256];
+static char err[1024];
+static sb_config_t cfg;
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    snprintf(path, sizeof(path), "%s/sbtest-config-%ld.yaml",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (long)getpid());
+    sb_config_defaults(&cfg, pool);
+    err[0] = '\0';
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    apr_pool_destroy(pool);
+}
+
+static void write_file(const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+START_TEST(defaults_come_from_the_table)
+{
+    ck_assert_int_eq(cfg.keep_seconds_hours, 48);
+    ck_assert_int_eq(cfg.keep_minutes_days, 90);
+    ck_assert(cfg.shm_hz == 10.0);
+    ck_assert(cfg.kernel_hz == 2.0);
+    ck_assert(cfg.status_interval == 5.0);
+    ck_assert_str_eq(cfg.log_level, "notice");
+    ck_assert_str_eq(cfg.listen, "");
+    ck_assert_int_eq(cfg.export_clients, 0);
+}
+END_TEST
+
+START_TEST(every_option_is_well_formed)
+{
+    int i;
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        char name[64];
+        ck_assert_ptr_eq(sb_config_find(o->key), o);
+        ck_assert_ptr_nonnull(o->help);
+        ck_assert_uint_ne(o->programs, 0);
+        sb_config_long_name(o, name, sizeof(name));
+        ck_assert_ptr_null(strchr(name, '_'));
+        /* the default itself must be accepted */
+        ck_assert_msg(sb_config_set(&cfg, pool, o->key, o->def, "test", SB_PROG_ALL,
+                                    err, sizeof(err)) == 0, "%s", err);
+    }
+}
+END_TEST
+
+START_TEST(good_file_loads)
+{
+    write_file("# sbtune\n"
+               "scoreboard: /run/apache2/scoreboard\n"
+               "shm_hz: 20\n"
+               "keep_minutes_days: 30\n"
+               "export_clients: yes\n"
+               "log_level: debug\n"
+               "status_url: ~\n"
+               "target_unused_by_agent_is_not_a_key_but: x\n");
+    /* the last line is unknown: the error names it */
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":8:1: unknown key 'target_unused_by_agent_is_not_a_key_but'"),
+                  "%s", err);
+    write_file("scoreboard: /run/apache2/scoreboard\n"
+               "shm_hz: 20\n"
+               "keep_minutes_days: 30\n"
+               "export_clients: yes\n"
+               "log_level: debug\n"
+               "status_url: ~\n");
+    ck_assert_msg(sb_config_load(&cfg, pool, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(cfg.scoreboard, "/run/apache2/scoreboard");
+    ck_assert(cfg.shm_hz == 20.0);
+    ck_assert_int_eq(cfg.keep_minutes_days, 30);
+    ck_assert_int_eq(cfg.export_clients, 1);
+    ck_assert_str_eq(cfg.log_level, "debug");
+    ck_assert_str_eq(cfg.status_url, "");
+}
+END_TEST
+
+START_TEST(errors_name_file_line_column_and_allowed_values)
+{
+    char want[512];
+
+    write_file("shm_hz: 10\nkeep_seconds_hours: 2.5\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:2:21: keep_seconds_hours must be a whole number from 1 "
+             "to 8760, not '2.5'", path);
+    ck_assert_str_eq(err, want);
+
+    write_file("kernel_hz: 1000\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1:12: kernel_hz must be a number from 0 to 100, not '1000'"),
+                  "%s", err);
+
+    write_file("log: journal\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1:6: log must be one of stderr|syslog, not 'journal'"), "%s", err);
+
+    write_file("insecure: maybe\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "insecure must be true or false, not 'maybe'"), "%s", err);
+
+    write_file("ports:\n  - 80\n  - 443\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":2:3: ports takes a single value, not a list"), "%s", err);
+
+    write_file("shm_hz: 10\nkernel_hz: 2: 3\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:2:13: YAML error: mapping values are not allowed", path);
+    ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+
+    write_file("- a\n- b\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1:1:"), "%s", err);
+
+    write_file("history:\n  path: /x\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":2:3: history takes a single value, not a mapping"), "%s", err);
+}
+END_TEST
+
+START_TEST(empty_file_keeps_defaults)
+{
+    write_file("# nothing set\n");
+    ck_assert_msg(sb_config_load(&cfg, pool, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(cfg.keep_seconds_hours, 48);
+}
+END_TEST
+
+START_TEST(missing_file_is_named)
+{
+    ck_assert_int_eq(sb_config_load(&cfg, pool, "/nonexistent/sbtune.yaml", err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "/nonexistent/sbtune.yaml: cannot open"), "%s", err);
+}
+END_TEST
+
+START_TEST(program_scope_applies_on_the_command_line)
+{
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "listen", "127.0.0.1:9117", "--listen",
+                                   SB_PROG_TOP, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "not an option of this program"), "%s", err);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "listen", "127.0.0.1:9117", "--listen",
+                                   SB_PROG_AGENT, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.listen, "127.0.0.1:9117");
+}
+END_TEST
+
+START_TEST(getopt_table_matches)
+{
+    struct option lo[64];
+    int n = sb_config_getopt(lo, 64, SB_PROG_AGENT, 1000, pool), i, found = 0;
+    for (i = 0; i < n; i++) {
+        if (strcmp(lo[i].name, "status-url") == 0) {
+            found = 1;
+            ck_assert_int_eq(lo[i].has_arg, required_argument);
+            ck_assert_str_eq(sb_config_options[lo[i].val - 1000].key, "status_url");
+        }
+        if (strcmp(lo[i].name, "insecure") == 0) {
+            ck_assert_int_eq(lo[i].has_arg, optional_argument);
+        }
+    }
+    ck_assert_int_eq(found, 1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    SRunner *sr;
+    int failed;
+
+    apr_initialize();
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, defaults_come_from_the_table);
+    tcase_add_test(tc, every_option_is_well_formed);
+    tcase_add_test(tc, good_file_loads);
+    tcase_add_test(tc, errors_name_file_line_column_and_allowed_values);
+    tcase_add_test(tc, empty_file_keeps_defaults);
+    tcase_add_test(tc, missing_file_is_named);
+    tcase_add_test(tc, program_scope_applies_on_the_command_line);
+    tcase_add_test(tc, getopt_table_matches);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    apr_terminate();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
