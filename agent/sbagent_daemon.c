@@ -1,9 +1,393 @@
+/*
+ * sbagent_daemon.c - the measuring daemon: samples the sources on absolute
+ * deadlines, turns the samples into per-second figures and hands them to
+ * the outputs (JSON on stdout, history, metrics).
+ */
 #include "config.h"
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <apr_strings.h>
+
+#include "sb_estimator.h"
+#include "sb_json.h"
+#include "sb_shm.h"
+#include "sb_status.h"
 #include "sbagent.h"
 
-int sbagent_daemon(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_pool_t *p)
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_hup;
+
+static void on_signal(int sig)
 {
-    fprintf(stderr, "sbagent: the daemon mode is not built yet: give --once or --count N\n");
-    return SB_EXIT_USAGE;
+    if (sig == SIGHUP) {
+        got_hup = 1;
+    }
+    else {
+        got_stop = sig;
+    }
+}
+
+/* ------------------------------------------------------------- logging */
+
+static const char *const level_names[] = { "error", "warning", "notice", "info", "debug" };
+static const int level_syslog[] = { LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
+enum { L_ERROR, L_WARNING, L_NOTICE, L_INFO, L_DEBUG };
+
+typedef struct {
+    int level;
+    int use_syslog;
+} sb_log_t;
+
+static sb_log_t logger = { L_NOTICE, 0 };
+
+static void log_configure(const sb_config_t *cfg)
+{
+    int i;
+    for (i = 0; i < 5; i++) {
+        if (strcmp(cfg->log_level, level_names[i]) == 0) {
+            logger.level = i;
+        }
+    }
+    if (strcmp(cfg->log, "syslog") == 0 && !logger.use_syslog) {
+        openlog("sbagent", LOG_PID, LOG_DAEMON);
+        logger.use_syslog = 1;
+    }
+    else if (strcmp(cfg->log, "syslog") != 0 && logger.use_syslog) {
+        closelog();
+        logger.use_syslog = 0;
+    }
+}
+
+static void logmsg(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void logmsg(int level, const char *fmt, ...)
+{
+    va_list ap;
+    char buf[1024];
+
+    if (level > logger.level) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (logger.use_syslog) {
+        syslog(level_syslog[level], "%s", buf);
+    }
+    else {
+        fprintf(stderr, "sbagent: %s: %s\n", level_names[level], buf);
+    }
+}
+
+/* ------------------------------------------------------------- outputs */
+
+typedef struct {
+    const sb_agent_cli_t *cli;
+    apr_pool_t *pool;
+    sb_json_t *json;
+    long seconds;
+} outputs_t;
+
+static void json_num(sb_json_t *j, const char *key, double v)
+{
+    if (isnan(v)) {
+        sb_json_null(j, key);
+    }
+    else {
+        sb_json_double(j, key, v);
+    }
+}
+
+static void on_second(const sb_second_t *s, void *baton)
+{
+    outputs_t *o = baton;
+
+    o->seconds++;
+    if (o->cli->json) {
+        sb_json_t *j = o->json;
+        int i;
+        sb_json_reset(j);
+        sb_json_object_begin(j, NULL);
+        sb_json_int(j, "ts", s->ts);
+        sb_json_string(j, "source", s->gap ? NULL : sb_source_name(s->source));
+        sb_json_bool(j, "gap", s->gap);
+        sb_json_int(j, "samples", s->samples);
+        sb_json_int_or_null(j, "generation", s->gap ? SB_UNKNOWN : s->generation);
+        json_num(j, "req_per_s", s->req_per_s);
+        json_num(j, "conn_per_s", s->conn_per_s);
+        json_num(j, "conn_per_s_kernel", s->conn_per_s_kernel);
+        json_num(j, "conn_per_s_scoreboard", s->conn_per_s_scoreboard);
+        json_num(j, "busy_mean", s->busy_mean);
+        json_num(j, "busy_max", s->busy_max);
+        json_num(j, "idle_mean", s->idle_mean);
+        json_num(j, "keepalive_slots_mean", s->keepalive_slots_mean);
+        json_num(j, "keepalive_slots_max", s->keepalive_slots_max);
+        json_num(j, "keepalive_conns_mean", s->keepalive_conns_mean);
+        json_num(j, "keepalive_conns_max", s->keepalive_conns_max);
+        json_num(j, "reading_mean", s->reading_mean);
+        json_num(j, "writing_mean", s->writing_mean);
+        json_num(j, "closing_mean", s->closing_mean);
+        json_num(j, "graceful_mean", s->graceful_mean);
+        json_num(j, "open_mean", s->open_mean);
+        json_num(j, "kbytes_per_s", s->kbytes_per_s);
+        json_num(j, "listen_queue_max", s->listen_queue_max);
+        json_num(j, "listen_overflows", s->listen_overflows);
+        sb_json_int_or_null(j, "pss_total_bytes", s->pss_total_bytes < 0 ? SB_UNKNOWN : s->pss_total_bytes);
+        sb_json_int_or_null(j, "mem_available_bytes",
+                            s->mem_available_bytes < 0 ? SB_UNKNOWN : s->mem_available_bytes);
+        sb_json_object_begin(j, "observations");
+        for (i = 0; i < SB_OBS_N; i++) {
+            int k;
+            sb_json_array_begin(j, sb_obs_names[i]);
+            for (k = 0; k < s->obs[i].n; k++) {
+                sb_json_double(j, NULL, s->obs[i].v[k]);
+            }
+            sb_json_array_end(j);
+        }
+        sb_json_object_end(j);
+        sb_json_object_end(j);
+        puts(sb_json_text(j, NULL));
+        fflush(stdout);
+    }
+}
+
+/* ------------------------------------------------------------- sources */
+
+typedef struct {
+    const sb_config_t *cfg;
+    const sb_agent_cli_t *cli;
+    apr_pool_t *pool;
+    sb_shm_t *shm;              /* NULL without --scoreboard */
+    int shm_ok;                 /* the last shm sample succeeded */
+    int using_status;           /* falling back to (or only) mod_status */
+    int status_have_last;
+    int status_generation;
+    apr_time_t status_restart;
+    char last_err[512];
+} sources_t;
+
+static void say_once(sources_t *src, int level, const char *msg)
+{
+    if (strcmp(src->last_err, msg) != 0) {
+        logmsg(level, "%s", msg);
+        apr_cpystrn(src->last_err, msg, sizeof(src->last_err));
+    }
+}
+
+static const char *event_text(int events)
+{
+    if (events & SB_SHM_EV_REATTACHED) {
+        return "httpd was stopped and started: attached its new scoreboard";
+    }
+    if (events & SB_SHM_EV_RESTARTED) {
+        return "httpd restarted (full restart): slots and counters cleared";
+    }
+    if (events & SB_SHM_EV_GENERATION) {
+        return "httpd restarted gracefully: generation changed";
+    }
+    return NULL;
+}
+
+static apr_status_t sample_shm(sources_t *src, apr_pool_t *p, sb_sample_t **out, int *events)
+{
+    apr_status_t rv;
+
+    if (!src->shm) {
+        rv = sb_shm_open(&src->shm, src->cfg->scoreboard, src->pool);
+        if (rv != APR_SUCCESS) {
+            say_once(src, L_WARNING, sb_shm_error(src->shm));
+            src->shm = NULL;
+            return rv;
+        }
+    }
+    rv = sb_shm_sample(src->shm, p, out);
+    if (rv != APR_SUCCESS) {
+        say_once(src, L_WARNING, sb_shm_error(src->shm));
+        return rv;
+    }
+    *events = sb_shm_events(src->shm);
+    src->last_err[0] = '\0';
+    return APR_SUCCESS;
+}
+
+static apr_status_t sample_status(sources_t *src, apr_pool_t *p, sb_sample_t **out, int *events)
+{
+    char err[512];
+    sb_status_report_t rep;
+    apr_status_t rv = sb_status_fetch(&src->cli->sopts, p, out, &rep, err, sizeof(err));
+
+    *events = 0;
+    if (rv != APR_SUCCESS) {
+        say_once(src, L_WARNING, err);
+        return rv;
+    }
+    if (src->status_have_last && (*out)->server.generation != src->status_generation) {
+        *events |= SB_SHM_EV_GENERATION;
+    }
+    if (src->status_have_last && (*out)->server.restart_time != src->status_restart) {
+        *events |= SB_SHM_EV_RESTARTED;
+    }
+    src->status_have_last = 1;
+    src->status_generation = (*out)->server.generation;
+    src->status_restart = (*out)->server.restart_time;
+    src->last_err[0] = '\0';
+    return APR_SUCCESS;
+}
+
+/* ------------------------------------------------------------- main loop */
+
+static apr_interval_time_t period_of(double hz)
+{
+    return (apr_interval_time_t)(APR_USEC_PER_SEC / hz);
+}
+
+int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_pool_t *pool)
+{
+    sb_config_t cfg = *cfg_in;
+    sources_t src;
+    outputs_t out;
+    sb_estimator_t *est;
+    apr_pool_t *iter;
+    struct sigaction sa;
+    apr_time_t start = apr_time_now(), now;
+    apr_time_t next_shm, next_status;
+    apr_interval_time_t shm_period, status_period;
+    int rc = SB_EXIT_OK, had_sample = 0;
+
+    log_configure(&cfg);
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    memset(&src, 0, sizeof(src));
+    src.cfg = &cfg;
+    src.cli = cli;
+    src.pool = pool;
+    memset(&out, 0, sizeof(out));
+    out.cli = cli;
+    out.pool = pool;
+    out.json = sb_json_create(pool);
+    est = sb_estimator_create(pool, on_second, &out);
+    apr_pool_create(&iter, pool);
+
+    shm_period = period_of(cfg.shm_hz);
+    status_period = (apr_interval_time_t)(cfg.status_interval * APR_USEC_PER_SEC);
+    src.using_status = !cfg.scoreboard[0];
+    next_shm = next_status = start;
+    logmsg(L_NOTICE, "started: %s%s%s", cfg.scoreboard[0] ? "scoreboard " : "mod_status ",
+           cfg.scoreboard[0] ? cfg.scoreboard : cfg.status_url,
+           cfg.scoreboard[0] && cfg.status_url[0] ? " (mod_status as fallback)" : "");
+
+    while (!got_stop) {
+        sb_sample_t *s = NULL;
+        int events = 0;
+        apr_time_t wake;
+
+        now = apr_time_now();
+        if (cli->duration > 0 && now - start >= cli->duration) {
+            break;
+        }
+        if (got_hup) {
+            got_hup = 0;
+            if (cli->config_file) {
+                sb_config_t fresh = *cfg_in;
+                char err[1024];
+                if (sb_config_load(&fresh, pool, cli->config_file, err, sizeof(err)) != 0) {
+                    logmsg(L_ERROR, "SIGHUP: %s; keeping the running configuration", err);
+                }
+                else {
+                    cfg = fresh;
+                    log_configure(&cfg);
+                    shm_period = period_of(cfg.shm_hz);
+                    status_period = (apr_interval_time_t)(cfg.status_interval * APR_USEC_PER_SEC);
+                    logmsg(L_NOTICE, "SIGHUP: reloaded %s", cli->config_file);
+                }
+            }
+            else {
+                logmsg(L_NOTICE, "SIGHUP: no configuration file to reload");
+            }
+        }
+
+        apr_pool_clear(iter);
+        if (cfg.scoreboard[0] && now >= next_shm) {
+            next_shm += shm_period;
+            if (next_shm <= now) {
+                next_shm = now + shm_period;   /* fell behind: skip, no burst */
+            }
+            if (sample_shm(&src, iter, &s, &events) == APR_SUCCESS) {
+                if (src.using_status && cfg.status_url[0]) {
+                    logmsg(L_NOTICE, "the scoreboard is readable again: back to shared memory");
+                }
+                src.using_status = 0;
+            }
+            else if (cfg.status_url[0] && !src.using_status) {
+                logmsg(L_NOTICE, "falling back to mod_status at %s", cfg.status_url);
+                src.using_status = 1;
+                next_status = now;
+            }
+        }
+        if (!s && src.using_status && cfg.status_url[0] && now >= next_status) {
+            next_status += status_period;
+            if (next_status <= now) {
+                next_status = now + status_period;
+            }
+            sample_status(&src, iter, &s, &events);
+        }
+        if (s) {
+            const char *ev = event_text(events);
+            if (ev) {
+                logmsg(L_NOTICE, "%s", ev);
+            }
+            if (s->extended_status == 0 && !had_sample) {
+                logmsg(L_WARNING, "ExtendedStatus is Off: requests/s and connection figures "
+                       "are unknown; remove 'ExtendedStatus Off' and stop and start httpd");
+            }
+            had_sample = 1;
+            sb_estimator_add_sample(est, s, events);
+        }
+        sb_estimator_tick(est, apr_time_now(), apr_time_from_msec(200));
+
+        /* sleep until the next deadline (signals interrupt the sleep) */
+        wake = next_shm;
+        if (!cfg.scoreboard[0] || (src.using_status && next_status < wake)) {
+            wake = next_status;
+        }
+        if (!cfg.scoreboard[0]) {
+            wake = next_status;
+        }
+        if (wake > apr_time_now() + apr_time_from_msec(250)) {
+            wake = apr_time_now() + apr_time_from_msec(250);   /* close seconds on time */
+        }
+        if (cli->duration > 0 && wake > start + cli->duration) {
+            wake = start + cli->duration;
+        }
+        now = apr_time_now();
+        if (wake > now) {
+            apr_sleep(wake - now);
+        }
+    }
+    sb_estimator_tick(est, apr_time_now(), 0);
+    if (got_stop) {
+        logmsg(L_NOTICE, "signal %d: flushed and stopping", (int)got_stop);
+    }
+    if (src.shm) {
+        sb_shm_close(src.shm);
+    }
+    if (!had_sample) {
+        logmsg(L_ERROR, "no sample could be taken");
+        rc = SB_EXIT_UNAVAILABLE;
+    }
+    return rc;
 }

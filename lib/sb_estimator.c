@@ -1,0 +1,408 @@
+#include "config.h"
+#include <math.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "sb_estimator.h"
+#include "sb_shm.h"
+
+const char *const sb_obs_names[SB_OBS_N] = {
+    "ka_gap", "ka_close", "req_per_conn", "service_time", "hold_time"
+};
+
+/* What the estimator remembers of one worker slot between samples. */
+typedef struct {
+    int valid;
+    pid_t pid;
+    sb_slot_state_t state;
+    unsigned long access;
+    unsigned int conn_count;
+    apr_time_t last_used;
+    apr_time_t start_time;
+    apr_time_t stop_time;
+    apr_time_t conn_start;      /* start of the current connection, 0 unknown */
+} slot_track_t;
+
+/* The second being filled. */
+typedef struct {
+    int64_t ts;
+    int samples;
+    int kernel_samples;
+    double busy_sum, busy_max, idle_sum;
+    double ka_sum, ka_max, rd_sum, wr_sum, cl_sum, gr_sum, open_sum;
+    double kconn_sum, kconn_max;
+    double req;                 /* requests completed */
+    double kbytes;
+    double conn_sb;             /* scoreboard estimate of new connections */
+    double conn_k;              /* kernel: new connections */
+    double lq_max;
+    double overflows;
+    int have_counts;            /* totals were usable in this second */
+    int have_sb_conn;
+    sb_source_t source;
+    int generation;
+    int64_t pss, mem;
+    sb_obs_t obs[SB_OBS_N];
+} acc_t;
+
+struct sb_estimator {
+    apr_pool_t *pool;
+    apr_pool_t *second_pool;
+    sb_second_cb cb;
+    void *baton;
+    acc_t cur;
+    int started;
+    /* previous sample */
+    int have_prev;
+    uint64_t prev_total;
+    uint64_t prev_kbytes;
+    int prev_has_totals;
+    int prev_generation;
+    slot_track_t *slots;
+    int nslots;
+    /* kernel */
+    int have_prev_overflows;
+    uint64_t prev_overflows;
+    /* requests per finished connection, for the scoreboard estimate */
+    double rpc_sum;
+    double rpc_n;
+    double svc_sum;
+    double svc_n;
+    int64_t pss, mem;
+};
+
+static void acc_reset(sb_estimator_t *e, int64_t ts)
+{
+    apr_pool_clear(e->second_pool);
+    memset(&e->cur, 0, sizeof(e->cur));
+    e->cur.ts = ts;
+    e->cur.pss = e->pss;
+    e->cur.mem = e->mem;
+    e->cur.generation = SB_UNKNOWN;
+}
+
+sb_estimator_t *sb_estimator_create(apr_pool_t *p, sb_second_cb cb, void *baton)
+{
+    sb_estimator_t *e = apr_pcalloc(p, sizeof(*e));
+    e->pool = p;
+    e->cb = cb;
+    e->baton = baton;
+    e->pss = -1;
+    e->mem = -1;
+    apr_pool_create(&e->second_pool, p);
+    return e;
+}
+
+static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
+{
+    sb_obs_t *o = &e->cur.obs[kind];
+    if (!isfinite(v) || v < 0) {
+        return;
+    }
+    if (o->n == o->cap) {
+        int cap = o->cap ? o->cap * 2 : 16;
+        double *nv = apr_palloc(e->second_pool, sizeof(double) * (apr_size_t)cap);
+        if (o->n) {
+            memcpy(nv, o->v, sizeof(double) * (apr_size_t)o->n);
+        }
+        o->v = nv;
+        o->cap = cap;
+    }
+    o->v[o->n++] = v;
+    if (kind == SB_OBS_REQ_PER_CONN) {
+        e->rpc_sum += v;
+        e->rpc_n += 1;
+    }
+    else if (kind == SB_OBS_SERVICE) {
+        e->svc_sum += v;
+        e->svc_n += 1;
+    }
+}
+
+double sb_estimator_req_per_conn(const sb_estimator_t *e)
+{
+    return e->rpc_n > 0 ? e->rpc_sum / e->rpc_n : 1.0;
+}
+
+static void emit(sb_estimator_t *e)
+{
+    const acc_t *a = &e->cur;
+    sb_second_t s;
+    double n = a->samples;
+    int i;
+
+    memset(&s, 0, sizeof(s));
+    s.ts = a->ts;
+    s.source = a->source;
+    s.generation = a->generation;
+    s.samples = a->samples;
+    s.gap = a->samples == 0;
+    s.busy_mean = n ? a->busy_sum / n : NAN;
+    s.busy_max = n ? a->busy_max : NAN;
+    s.idle_mean = n ? a->idle_sum / n : NAN;
+    s.keepalive_slots_mean = n ? a->ka_sum / n : NAN;
+    s.keepalive_slots_max = n ? a->ka_max : NAN;
+    s.reading_mean = n ? a->rd_sum / n : NAN;
+    s.writing_mean = n ? a->wr_sum / n : NAN;
+    s.closing_mean = n ? a->cl_sum / n : NAN;
+    s.graceful_mean = n ? a->gr_sum / n : NAN;
+    s.open_mean = n ? a->open_sum / n : NAN;
+    s.req_per_s = n && a->have_counts ? a->req : NAN;
+    s.kbytes_per_s = n && a->have_counts ? a->kbytes : NAN;
+    s.conn_per_s_scoreboard = n && a->have_sb_conn ? a->conn_sb : NAN;
+    if (a->kernel_samples) {
+        s.keepalive_conns_mean = a->kconn_sum / a->kernel_samples;
+        s.keepalive_conns_max = a->kconn_max;
+        s.conn_per_s_kernel = a->conn_k;
+        s.listen_queue_max = a->lq_max;
+        s.listen_overflows = a->overflows;
+    }
+    else {
+        s.keepalive_conns_mean = s.keepalive_conns_max = NAN;
+        s.conn_per_s_kernel = s.listen_queue_max = s.listen_overflows = NAN;
+    }
+    /* The kernel's count is the measurement; the scoreboard's is an
+     * estimate for when the kernel cannot be read (see sbagent(8)). */
+    s.conn_per_s = !isnan(s.conn_per_s_kernel) ? s.conn_per_s_kernel : s.conn_per_s_scoreboard;
+    s.pss_total_bytes = a->pss;
+    s.mem_available_bytes = a->mem;
+    for (i = 0; i < SB_OBS_N; i++) {
+        s.obs[i] = a->obs[i];
+    }
+    if (e->cb) {
+        e->cb(&s, e->baton);
+    }
+}
+
+/* Close seconds up to (not including) ts. */
+static void advance(sb_estimator_t *e, int64_t ts)
+{
+    if (!e->started) {
+        e->started = 1;
+        acc_reset(e, ts);
+        return;
+    }
+    while (e->cur.ts < ts) {
+        int64_t next = e->cur.ts + 1;
+        emit(e);
+        acc_reset(e, next);
+    }
+}
+
+void sb_estimator_tick(sb_estimator_t *e, apr_time_t now, apr_interval_time_t grace)
+{
+    if (!e->started) {
+        return;
+    }
+    advance(e, (int64_t)apr_time_sec(now - grace));
+}
+
+void sb_estimator_flush(sb_estimator_t *e)
+{
+    if (e->started) {
+        emit(e);
+        acc_reset(e, e->cur.ts + 1);
+    }
+}
+
+void sb_estimator_set_memory(sb_estimator_t *e, int64_t pss_total, int64_t mem_available)
+{
+    e->pss = pss_total;
+    e->mem = mem_available;
+    e->cur.pss = pss_total;
+    e->cur.mem = mem_available;
+}
+
+void sb_estimator_add_obs(sb_estimator_t *e, apr_time_t ts, sb_obs_kind_t kind, double v)
+{
+    advance(e, (int64_t)apr_time_sec(ts));
+    obs_add(e, kind, v);
+}
+
+static int in_request(sb_slot_state_t st)
+{
+    return st == SB_SLOT_READ || st == SB_SLOT_WRITE || st == SB_SLOT_LOG
+           || st == SB_SLOT_DNS;
+}
+
+static int on_connection(sb_slot_state_t st)
+{
+    return in_request(st) || st == SB_SLOT_KEEPALIVE || st == SB_SLOT_CLOSING;
+}
+
+static double usec_to_s(apr_time_t t)
+{
+    return (double)t / APR_USEC_PER_SEC;
+}
+
+/* Connection inference for one slot of a prefork or worker MPM, where a
+ * worker stays with its connection until it closes; conn_count counts the
+ * requests of the current connection and last_used moves each time the
+ * slot becomes ready again (ExtendedStatus).  Returns the estimated number
+ * of connections the slot started since the previous sample and records
+ * the keep-alive observations it can make exactly. */
+static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_t *cur)
+{
+    unsigned long da = cur->access_count - prev->access;
+    int ended = cur->last_used != prev->last_used;
+    int was_on = on_connection(prev->state) || prev->conn_count > 0;
+    int now_on = on_connection(cur->state);
+    double started = 0;
+
+    if (cur->stop_time != prev->stop_time && cur->stop_time >= cur->start_time
+        && cur->start_time > 0) {
+        obs_add(e, SB_OBS_SERVICE, usec_to_s(cur->stop_time - cur->start_time));
+    }
+
+    if (!ended) {
+        if (!was_on && now_on) {
+            started = 1;
+            prev->conn_start = cur->start_time;
+        }
+        else if (was_on && now_on && prev->state == SB_SLOT_KEEPALIVE
+                 && prev->stop_time > 0 && cur->start_time > prev->stop_time) {
+            /* same connection, idle at the previous sample: the requests
+             * started since then share the idle time */
+            int starts = (int)(cur->conn_count - prev->conn_count) + (in_request(cur->state) ? 1 : 0);
+            if (starts >= 1) {
+                double svc = e->svc_n > 0 ? e->svc_sum / e->svc_n : 0;
+                double idle = usec_to_s(cur->start_time - prev->stop_time) - (starts - 1) * svc;
+                int i;
+                for (i = 0; i < starts && idle >= 0; i++) {
+                    obs_add(e, SB_OBS_KA_GAP, idle / starts);
+                }
+            }
+        }
+        return started;
+    }
+
+    /* The slot became ready at least once: a connection ended. */
+    if (was_on && !now_on && da == 0 && cur->conn_count == 0) {
+        /* exactly the connection of the previous sample ended */
+        obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
+        if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
+            && cur->last_used >= prev->stop_time) {
+            obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
+        }
+        if (prev->conn_start > 0 && cur->last_used > prev->conn_start) {
+            obs_add(e, SB_OBS_HOLD, usec_to_s(cur->last_used - prev->conn_start));
+        }
+    }
+    if (now_on) {
+        started = 1;
+        prev->conn_start = cur->conn_count <= 1 ? cur->start_time : 0;
+    }
+    else {
+        prev->conn_start = 0;
+    }
+    /* connections that began and ended between the two samples: the
+     * requests not accounted for by the current connection or by the
+     * request in flight on the old one, at the mean requests/connection */
+    {
+        double rest = (double)da - (now_on ? cur->conn_count : 0)
+                      - (was_on && in_request(prev->state) ? 1 : 0);
+        if (rest > 0) {
+            started += rest / sb_estimator_req_per_conn(e);
+        }
+    }
+    return started;
+}
+
+void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events)
+{
+    acc_t *a;
+    int i, conn_capable;
+    double conns = 0;
+
+    advance(e, (int64_t)apr_time_sec(s->ts));
+    a = &e->cur;
+    a->samples++;
+    a->source = s->source;
+    a->generation = s->server.generation;
+    a->busy_sum += s->busy;
+    a->busy_max = fmax(a->busy_max, s->busy);
+    a->idle_sum += s->idle;
+    a->ka_sum += s->slots[SB_SLOT_KEEPALIVE];
+    a->ka_max = fmax(a->ka_max, s->slots[SB_SLOT_KEEPALIVE]);
+    a->rd_sum += s->slots[SB_SLOT_READ];
+    a->wr_sum += s->slots[SB_SLOT_WRITE];
+    a->cl_sum += s->slots[SB_SLOT_CLOSING];
+    a->gr_sum += s->slots[SB_SLOT_GRACEFUL];
+    a->open_sum += s->slots[SB_SLOT_DEAD];
+
+    /* requests and bytes from the totals; a full restart or a new segment
+     * zeroes them, and what was served between the two samples is lost */
+    if (s->has_totals && s->extended_status != 0) {
+        if (e->have_prev && e->prev_has_totals) {
+            if (s->total_accesses >= e->prev_total && !(events & (SB_SHM_EV_RESTARTED
+                                                                  | SB_SHM_EV_REATTACHED))) {
+                a->req += (double)(s->total_accesses - e->prev_total);
+                a->kbytes += (double)(s->total_kbytes - e->prev_kbytes);
+            }
+            else {
+                a->req += (double)s->total_accesses;
+                a->kbytes += (double)s->total_kbytes;
+            }
+            a->have_counts = 1;
+        }
+        e->prev_total = s->total_accesses;
+        e->prev_kbytes = s->total_kbytes;
+    }
+    e->prev_has_totals = s->has_totals && s->extended_status != 0;
+
+    /* per-slot inference needs the scoreboard of a prefork or worker MPM */
+    conn_capable = s->source == SB_SOURCE_SHM && s->extended_status == 1
+                   && (strcmp(s->server.mpm, "prefork") == 0
+                       || strcmp(s->server.mpm, "worker") == 0);
+    if (e->nslots != s->nworkers || (events & SB_SHM_EV_REATTACHED)) {
+        e->slots = apr_pcalloc(e->pool, sizeof(*e->slots) * (apr_size_t)(s->nworkers + 1));
+        e->nslots = s->nworkers;
+    }
+    for (i = 0; i < s->nworkers && s->source == SB_SOURCE_SHM; i++) {
+        const sb_worker_t *w = &s->workers[i];
+        slot_track_t *t = &e->slots[i];
+        if (t->valid && conn_capable && t->pid == w->pid && w->access_count >= t->access
+            && !(events & SB_SHM_EV_RESTARTED)) {
+            conns += infer_slot(e, t, w);
+        }
+        else if (t->valid && conn_capable && on_connection(w->state)) {
+            /* a new process in the slot, or counters reset: it serves a
+             * connection it started since the previous sample */
+            conns += 1;
+            t->conn_start = 0;
+        }
+        t->valid = 1;
+        t->pid = w->pid;
+        t->state = w->state;
+        t->access = w->access_count;
+        t->conn_count = w->conn_count;
+        t->last_used = w->last_used;
+        t->start_time = w->start_time;
+        t->stop_time = w->stop_time;
+    }
+    if (conn_capable && e->have_prev) {
+        a->conn_sb += conns;
+        a->have_sb_conn = 1;
+    }
+    e->have_prev = 1;
+    e->prev_generation = s->server.generation;
+}
+
+void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
+{
+    acc_t *a;
+
+    advance(e, (int64_t)apr_time_sec(k->ts));
+    a = &e->cur;
+    a->kernel_samples++;
+    a->kconn_sum += k->idle_keepalive;
+    a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);
+    a->lq_max = fmax(a->lq_max, k->listen_queue);
+    a->conn_k += k->new_conns;
+    if (k->have_overflows) {
+        if (e->have_prev_overflows && k->listen_overflows >= e->prev_overflows) {
+            a->overflows += (double)(k->listen_overflows - e->prev_overflows);
+        }
+        e->prev_overflows = k->listen_overflows;
+        e->have_prev_overflows = 1;
+    }
+}
