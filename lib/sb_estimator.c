@@ -65,6 +65,8 @@ struct sb_estimator {
     /* requests per finished connection, for the scoreboard estimate */
     double rpc_sum;
     double rpc_n;
+    double rpc_lb_sum;          /* requests seen on connections that ended */
+    double rpc_lb_n;
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -120,7 +122,13 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
-    return e->rpc_n > 0 ? e->rpc_sum / e->rpc_n : 1.0;
+    if (e->rpc_n >= 5) {
+        return e->rpc_sum / e->rpc_n;
+    }
+    if (e->rpc_lb_n > 0) {
+        return fmax(1.0, e->rpc_lb_sum / e->rpc_lb_n);
+    }
+    return 1.0;
 }
 
 static void emit(sb_estimator_t *e)
@@ -276,6 +284,10 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     }
 
     /* The slot became ready at least once: a connection ended. */
+    if (was_on) {
+        e->rpc_lb_sum += prev->conn_count + (in_request(prev->state) ? 1 : 0);
+        e->rpc_lb_n += 1;
+    }
     if (was_on && !now_on && da == 0 && cur->conn_count == 0) {
         /* exactly the connection of the previous sample ended */
         obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
@@ -298,10 +310,14 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
      * requests not accounted for by the current connection or by the
      * request in flight on the old one, at the mean requests/connection */
     {
-        double rest = (double)da - (now_on ? cur->conn_count : 0)
-                      - (was_on && in_request(prev->state) ? 1 : 0);
+        double k = sb_estimator_req_per_conn(e);
+        double rest = (double)da - (now_on ? cur->conn_count : 0);
+        if (was_on) {
+            /* the old connection's own remaining requests come first */
+            rest -= fmax(in_request(prev->state) ? 1.0 : 0.0, k - prev->conn_count);
+        }
         if (rest > 0) {
-            started += rest / sb_estimator_req_per_conn(e);
+            started += rest / k;
         }
     }
     return started;
