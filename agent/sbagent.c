@@ -84,7 +84,7 @@ static void usage(FILE *out, const char *prog)
             fprintf(out, "      %-32s %s\n", left, opts[i].help);
         }
     }
-    fprintf(out, "\nOptions also accepted as keys of the YAML file (key foo_bar = --foo-bar):\n");
+    fprintf(out, "\nOptions that are also keys of the YAML file (the key of --status-url is status_url):\n");
     sb_config_help(out, SB_PROG_AGENT);
     fprintf(out,
             "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
