@@ -17,6 +17,8 @@
 
 #include "sb_estimator.h"
 #include "sb_json.h"
+#include "sb_metrics.h"
+#include "sbagent_export.h"
 #include "sb_shm.h"
 #include "sb_status.h"
 #include "sbagent.h"
@@ -91,10 +93,42 @@ static void logmsg(int level, const char *fmt, ...)
 
 typedef struct {
     const sb_agent_cli_t *cli;
+    const sb_config_t *cfg;
     apr_pool_t *pool;
+    apr_pool_t *render_pool;
     sb_json_t *json;
+    sb_metrics_t *metrics;
+    sb_export_t *http;
     long seconds;
+    char textfile_err[512];
 } outputs_t;
+
+/* Render the metrics once and hand them to the endpoint and the textfile. */
+static void publish_metrics(outputs_t *o)
+{
+    const char *text;
+
+    if (!o->http && !o->cfg->textfile[0]) {
+        return;
+    }
+    apr_pool_clear(o->render_pool);
+    text = sb_metrics_render(o->metrics, o->cfg->export_clients, o->render_pool);
+    if (o->http) {
+        sb_export_publish(o->http, text);
+    }
+    if (o->cfg->textfile[0]) {
+        char err[512];
+        if (sb_export_write_textfile(o->cfg->textfile, text, err, sizeof(err)) != 0) {
+            if (strcmp(err, o->textfile_err) != 0) {
+                logmsg(L_WARNING, "%s", err);
+                apr_cpystrn(o->textfile_err, err, sizeof(o->textfile_err));
+            }
+        }
+        else {
+            o->textfile_err[0] = '\0';
+        }
+    }
+}
 
 static void json_num(sb_json_t *j, const char *key, double v)
 {
@@ -111,6 +145,8 @@ static void on_second(const sb_second_t *s, void *baton)
     outputs_t *o = baton;
 
     o->seconds++;
+    sb_metrics_update(o->metrics, s);
+    publish_metrics(o);
     if (o->cli->json) {
         sb_json_t *j = o->json;
         int i;
@@ -277,8 +313,24 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     src.pool = pool;
     memset(&out, 0, sizeof(out));
     out.cli = cli;
+    out.cfg = &cfg;
     out.pool = pool;
     out.json = sb_json_create(pool);
+    out.metrics = sb_metrics_create(pool);
+    apr_pool_create(&out.render_pool, pool);
+    if (cfg.listen[0]) {
+        char err[512];
+        struct sockaddr_storage ss;
+        int loopback = 0;
+        out.http = sb_export_start(cfg.listen, err, sizeof(err));
+        if (!out.http) {
+            logmsg(L_ERROR, "%s", err);
+            return SB_EXIT_USAGE;
+        }
+        sb_export_parse_listen(cfg.listen, &ss, &loopback, err, sizeof(err));
+        logmsg(loopback ? L_INFO : L_WARNING, "serving metrics on http://%s/metrics%s",
+               cfg.listen, loopback ? "" : " (not loopback: reachable from other hosts)");
+    }
     est = sb_estimator_create(pool, on_second, &out);
     apr_pool_create(&iter, pool);
 
@@ -355,7 +407,14 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
                        "are unknown; remove 'ExtendedStatus Off' and stop and start httpd");
             }
             had_sample = 1;
+            sb_metrics_set_server(out.metrics, s->server.version, s->server.mpm,
+                                  s->server.generation, s->server.server_limit,
+                                  s->server.thread_limit);
+            sb_metrics_set_up(out.metrics, 1, s->source);
             sb_estimator_add_sample(est, s, events);
+        }
+        else if (src.last_err[0]) {
+            sb_metrics_set_up(out.metrics, 0, src.using_status ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
         }
         sb_estimator_tick(est, apr_time_now(), apr_time_from_msec(200));
 
@@ -385,6 +444,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     if (src.shm) {
         sb_shm_close(src.shm);
     }
+    sb_export_stop(out.http);
     if (!had_sample) {
         logmsg(L_ERROR, "no sample could be taken");
         rc = SB_EXIT_UNAVAILABLE;
