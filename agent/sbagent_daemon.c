@@ -9,13 +9,17 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <apr_strings.h>
 
+#include "sb_conntrack.h"
 #include "sb_estimator.h"
+#include "sb_kernel.h"
+#include "sb_procmem.h"
 #include "sb_json.h"
 #include "sb_metrics.h"
 #include "sbagent_export.h"
@@ -208,7 +212,176 @@ typedef struct {
     int status_generation;
     apr_time_t status_restart;
     char last_err[512];
+    /* kernel */
+    sb_kernel_t *kernel;
+    sb_conntrack_t *conntrack;
+    sb_kernel_ports_t ports;
+    int have_ports;
+    int kernel_failed;          /* said once */
+    char kernel_err[512];
+    /* httpd's processes */
+    pid_t parent;
+    int ka_from_kernel;         /* keep-alive observations come from the kernel */
+    sb_estimator_t *est;
 } sources_t;
+
+/* The parent of a child pid, from /proc/PID/stat; 0 when unknown. */
+static pid_t parent_of(pid_t pid)
+{
+    char fn[64], buf[512], *p;
+    FILE *f;
+    int ppid = 0;
+
+    snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(fn, "r"))) {
+        return 0;
+    }
+    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL) {
+        if (sscanf(p + 1, " %*c %d", &ppid) != 1) {
+            ppid = 0;
+        }
+    }
+    fclose(f);
+    return (pid_t)ppid;
+}
+
+static pid_t read_pidfile(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1) {
+            pid = 0;
+        }
+        fclose(f);
+    }
+    return (pid_t)pid;
+}
+
+/* Find httpd's parent: the PidFile if configured, else the parent of a
+ * child named by the latest sample. */
+static void find_parent(sources_t *src, const sb_sample_t *s)
+{
+    int i;
+    pid_t p = 0;
+
+    if (src->cfg->httpd_pidfile[0]) {
+        p = read_pidfile(src->cfg->httpd_pidfile);
+    }
+    for (i = 0; !p && s && s->procs && i < s->nprocs; i++) {
+        if (s->procs[i].pid > 0) {
+            p = parent_of(s->procs[i].pid);
+        }
+    }
+    if (p > 1 && p != src->parent) {
+        src->parent = p;
+        logmsg(L_INFO, "httpd's parent process is %d", (int)p);
+    }
+}
+
+static int parse_ports(const char *list, sb_kernel_ports_t *out, char *err, size_t errlen)
+{
+    const char *c = list;
+    out->nports = 0;
+    while (*c) {
+        char *end;
+        long v = strtol(c, &end, 10);
+        if (end == c || v < 1 || v > 65535 || out->nports >= SB_KERNEL_MAX_PORTS
+            || (*end && *end != ',')) {
+            snprintf(err, errlen, "ports '%s': give up to %d port numbers separated by commas",
+                     list, SB_KERNEL_MAX_PORTS);
+            return -1;
+        }
+        out->port[out->nports++] = (uint16_t)v;
+        c = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+static void kernel_obs(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v)
+{
+    sources_t *src = baton;
+    if (src->ka_from_kernel) {
+        sb_estimator_add_obs(src->est, ts, kind, v);
+    }
+}
+
+/* One kernel sample into the estimator; quiet after the first failure. */
+static void sample_kernel(sources_t *src, apr_pool_t *p)
+{
+    sb_kernel_sample_t *ks;
+    sb_kernel_view_t view;
+    apr_status_t rv;
+
+    if (!src->kernel) {
+        rv = sb_kernel_open(&src->kernel, src->pool);
+        if (rv != APR_SUCCESS) {
+            if (!src->kernel_failed) {
+                logmsg(L_WARNING, "kernel source off: %s", sb_kernel_error(src->kernel));
+                src->kernel_failed = 1;
+            }
+            src->kernel = NULL;
+            return;
+        }
+        src->conntrack = sb_conntrack_create(src->pool, kernel_obs, src);
+    }
+    if (!src->have_ports) {
+        if (!src->parent) {
+            return;
+        }
+        rv = sb_kernel_listen_ports_of_pid(src->kernel, src->parent, &src->ports);
+        if (rv != APR_SUCCESS && rv != APR_ENOSPC) {
+            if (strcmp(src->kernel_err, sb_kernel_error(src->kernel)) != 0) {
+                logmsg(L_WARNING, "cannot find httpd's listen ports (give --ports): %s",
+                       sb_kernel_error(src->kernel));
+                apr_cpystrn(src->kernel_err, sb_kernel_error(src->kernel), sizeof(src->kernel_err));
+            }
+            return;
+        }
+        src->have_ports = 1;
+        logmsg(L_INFO, "watching %d listen port(s) of httpd, the first %u",
+               src->ports.nports, src->ports.port[0]);
+    }
+    rv = sb_kernel_sample(src->kernel, &src->ports, p, &ks);
+    if (rv != APR_SUCCESS) {
+        if (strcmp(src->kernel_err, sb_kernel_error(src->kernel)) != 0) {
+            logmsg(L_WARNING, "kernel sample failed: %s", sb_kernel_error(src->kernel));
+            apr_cpystrn(src->kernel_err, sb_kernel_error(src->kernel), sizeof(src->kernel_err));
+        }
+        return;
+    }
+    src->kernel_err[0] = '\0';
+    sb_conntrack_update(src->conntrack, ks, &view);
+    sb_estimator_add_kernel(src->est, &view);
+}
+
+/* PSS of httpd's processes together and the host's MemAvailable. */
+static void sample_memory(sources_t *src, apr_pool_t *p)
+{
+    sb_hostmem_t hm;
+    int64_t pss = -1, avail = -1;
+
+    if (sb_procmem_host(&hm) == APR_SUCCESS) {
+        avail = (int64_t)hm.mem_available;
+    }
+    if (src->parent > 0) {
+        pid_t *kids;
+        int n, i;
+        sb_procmem_t pm;
+        if (sb_procmem_children(src->parent, p, &kids, &n) == APR_SUCCESS) {
+            pss = 0;
+            if (sb_procmem_read(src->parent, &pm) == APR_SUCCESS) {
+                pss += (int64_t)pm.pss;
+            }
+            for (i = 0; i < n; i++) {
+                if (sb_procmem_read(kids[i], &pm) == APR_SUCCESS) {
+                    pss += (int64_t)pm.pss;
+                }
+            }
+        }
+    }
+    sb_estimator_set_memory(src->est, pss, avail);
+}
 
 static void say_once(sources_t *src, int level, const char *msg)
 {
@@ -294,8 +467,8 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     apr_pool_t *iter;
     struct sigaction sa;
     apr_time_t start = apr_time_now(), now;
-    apr_time_t next_shm, next_status;
-    apr_interval_time_t shm_period, status_period;
+    apr_time_t next_shm, next_status, next_kernel, next_mem;
+    apr_interval_time_t shm_period, status_period, kernel_period;
     int rc = SB_EXIT_OK, had_sample = 0;
 
     log_configure(&cfg);
@@ -332,12 +505,22 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
                cfg.listen, loopback ? "" : " (not loopback: reachable from other hosts)");
     }
     est = sb_estimator_create(pool, on_second, &out);
+    src.est = est;
     apr_pool_create(&iter, pool);
+    if (cfg.ports[0]) {
+        char err[256];
+        if (parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
+            logmsg(L_ERROR, "%s", err);
+            return SB_EXIT_USAGE;
+        }
+        src.have_ports = 1;
+    }
 
     shm_period = period_of(cfg.shm_hz);
     status_period = (apr_interval_time_t)(cfg.status_interval * APR_USEC_PER_SEC);
     src.using_status = !cfg.scoreboard[0];
-    next_shm = next_status = start;
+    kernel_period = cfg.kernel_hz > 0 ? period_of(cfg.kernel_hz) : 0;
+    next_shm = next_status = next_kernel = next_mem = start;
     logmsg(L_NOTICE, "started: %s%s%s", cfg.scoreboard[0] ? "scoreboard " : "mod_status ",
            cfg.scoreboard[0] ? cfg.scoreboard : cfg.status_url,
            cfg.scoreboard[0] && cfg.status_url[0] ? " (mod_status as fallback)" : "");
@@ -407,6 +590,12 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
                        "are unknown; remove 'ExtendedStatus Off' and stop and start httpd");
             }
             had_sample = 1;
+            if (!src.parent || (events & (SB_SHM_EV_REATTACHED | SB_SHM_EV_RESTARTED))) {
+                find_parent(&src, s);
+            }
+            src.ka_from_kernel = !(s->source == SB_SOURCE_SHM
+                                   && (strcmp(s->server.mpm, "prefork") == 0
+                                       || strcmp(s->server.mpm, "worker") == 0));
             sb_metrics_set_server(out.metrics, s->server.version, s->server.mpm,
                                   s->server.generation, s->server.server_limit,
                                   s->server.thread_limit);
@@ -415,6 +604,17 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         }
         else if (src.last_err[0]) {
             sb_metrics_set_up(out.metrics, 0, src.using_status ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
+        }
+        if (kernel_period > 0 && apr_time_now() >= next_kernel) {
+            next_kernel += kernel_period;
+            if (next_kernel <= apr_time_now()) {
+                next_kernel = apr_time_now() + kernel_period;
+            }
+            sample_kernel(&src, iter);
+        }
+        if (apr_time_now() >= next_mem) {
+            next_mem = apr_time_now() + apr_time_from_sec(5);
+            sample_memory(&src, iter);
         }
         sb_estimator_tick(est, apr_time_now(), apr_time_from_msec(200));
 
@@ -425,6 +625,9 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         }
         if (!cfg.scoreboard[0]) {
             wake = next_status;
+        }
+        if (kernel_period > 0 && next_kernel < wake) {
+            wake = next_kernel;
         }
         if (wake > apr_time_now() + apr_time_from_msec(250)) {
             wake = apr_time_now() + apr_time_from_msec(250);   /* close seconds on time */

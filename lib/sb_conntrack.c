@@ -1,0 +1,263 @@
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include "sb_conntrack.h"
+
+/* A connection that was idle for less than this since its last response is
+ * still counted as busy: the response may not be complete. */
+#define IDLE_MIN_MS 20
+/* Linux keeps a timewait socket this long (TCP_TIMEWAIT_LEN). */
+#define TIMEWAIT_MS 60000
+
+typedef struct {
+    uint64_t key;               /* 0: empty slot, 1: deleted */
+    int state;
+    int has_info;
+    uint64_t bytes_received;
+    uint32_t data_segs_in;
+    apr_time_t idle_since;      /* end of the last response while idle, 0 busy */
+    unsigned int seen_gen;      /* sample generation it was last seen in */
+} entry_t;
+
+struct sb_conntrack {
+    entry_t *tab;
+    apr_size_t cap;             /* power of two */
+    apr_size_t used;            /* live + deleted */
+    apr_size_t live;
+    unsigned int gen;
+    int baseline_done;          /* the first sample only registers */
+    sb_conntrack_obs_cb cb;
+    void *baton;
+    sb_conntrack_stats_t stats;
+};
+
+static apr_status_t cleanup(void *data)
+{
+    sb_conntrack_t *t = data;
+    free(t->tab);
+    t->tab = NULL;
+    return APR_SUCCESS;
+}
+
+sb_conntrack_t *sb_conntrack_create(apr_pool_t *p, sb_conntrack_obs_cb cb, void *baton)
+{
+    sb_conntrack_t *t = apr_pcalloc(p, sizeof(*t));
+    t->cap = 1024;
+    t->tab = calloc(t->cap, sizeof(entry_t));
+    t->cb = cb;
+    t->baton = baton;
+    apr_pool_cleanup_register(p, t, cleanup, apr_pool_cleanup_null);
+    return t;
+}
+
+void sb_conntrack_destroy(sb_conntrack_t *t)
+{
+    cleanup(t);
+}
+
+static uint64_t fix_key(uint64_t k)
+{
+    return k < 2 ? k + 2 : k;
+}
+
+static entry_t *find(sb_conntrack_t *t, uint64_t key, int create)
+{
+    apr_size_t i = (apr_size_t)(key & (t->cap - 1)), first_del = (apr_size_t)-1;
+
+    for (;;) {
+        entry_t *e = &t->tab[i];
+        if (e->key == key) {
+            return e;
+        }
+        if (e->key == 1 && first_del == (apr_size_t)-1) {
+            first_del = i;
+        }
+        if (e->key == 0) {
+            if (!create) {
+                return NULL;
+            }
+            if (first_del != (apr_size_t)-1) {
+                e = &t->tab[first_del];
+            }
+            else {
+                t->used++;
+            }
+            memset(e, 0, sizeof(*e));
+            e->key = key;
+            t->live++;
+            return e;
+        }
+        i = (i + 1) & (t->cap - 1);
+    }
+}
+
+static void rehash(sb_conntrack_t *t, apr_size_t cap)
+{
+    entry_t *old = t->tab;
+    apr_size_t oldcap = t->cap, i;
+
+    t->tab = calloc(cap, sizeof(entry_t));
+    if (!t->tab) {
+        t->tab = old;          /* keep going with the old table */
+        return;
+    }
+    t->cap = cap;
+    t->used = t->live = 0;
+    for (i = 0; i < oldcap; i++) {
+        if (old[i].key > 1) {
+            entry_t *e = find(t, old[i].key, 1);
+            *e = old[i];
+        }
+    }
+    free(old);
+}
+
+static int server_closing(int state)
+{
+    return state == SB_TCP_FIN_WAIT1 || state == SB_TCP_FIN_WAIT2
+           || state == SB_TCP_TIME_WAIT || state == SB_TCP_CLOSING;
+}
+
+static int client_closing(int state)
+{
+    return state == SB_TCP_CLOSE_WAIT || state == SB_TCP_LAST_ACK;
+}
+
+static void observe(sb_conntrack_t *t, apr_time_t ts, sb_obs_kind_t kind, double v)
+{
+    if (t->cb && v >= 0) {
+        t->cb(t->baton, ts, kind, v);
+    }
+}
+
+/* The idle period of e ended with a close at about 'when'. */
+static void closed(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when, int by_server)
+{
+    if (e->idle_since > 0) {
+        observe(t, ts, SB_OBS_KA_CLOSE, (double)(when - e->idle_since) / APR_USEC_PER_SEC);
+        if (by_server) {
+            t->stats.closed_by_server++;
+        }
+        else {
+            t->stats.closed_by_client++;
+        }
+    }
+    e->idle_since = 0;
+}
+
+void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kernel_view_t *view)
+{
+    apr_time_t ts = k->ts;
+    int i;
+
+    memset(view, 0, sizeof(*view));
+    view->ts = ts;
+    for (i = 0; i < k->nlisten; i++) {
+        view->listen_queue += (int)k->listen[i].queued;
+    }
+    view->listen_overflows = k->listen_overflows;
+    view->have_overflows = k->have_netstat;
+    if (!t->tab) {
+        return;
+    }
+    t->gen++;
+    if ((t->used + (apr_size_t)k->nconns) * 2 > t->cap) {
+        apr_size_t cap = t->cap;
+        while ((t->live + (apr_size_t)k->nconns) * 2 > cap) {
+            cap *= 2;
+        }
+        rehash(t, cap * 2);
+    }
+
+    for (i = 0; i < k->nconns; i++) {
+        const sb_conn_t *c = &k->conns[i];
+        uint64_t key = fix_key(sb_kernel_tuple_hash(c));
+        entry_t *e = find(t, key, 0);
+        int is_new = 0;
+
+        if (c->state == SB_TCP_SYN_RECV) {
+            continue;           /* not accepted yet: counted once established */
+        }
+        if (!e) {
+            e = find(t, key, 1);
+            is_new = 1;
+        }
+        else if (e->state == SB_TCP_TIME_WAIT && c->state != SB_TCP_TIME_WAIT && c->has_info) {
+            /* the client reused the port of a connection in TIME_WAIT */
+            memset(e, 0, sizeof(*e));
+            e->key = key;
+            is_new = 1;
+        }
+        if (is_new && t->baseline_done) {
+            view->new_conns++;
+        }
+        e->seen_gen = t->gen;
+
+        if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
+            apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
+            apr_time_t sent_at = ts - apr_time_from_msec(c->last_data_sent_ms);
+            int idle = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
+                       && c->wqueue == 0 && c->rqueue == 0
+                       && c->last_data_sent_ms >= IDLE_MIN_MS;
+
+            view->established++;
+            if (!is_new && e->idle_since > 0 && c->bytes_received > e->bytes_received
+                && recv_at >= e->idle_since) {
+                /* requests arrived since the last sample, after an idle
+                 * period: the span holds as many gaps as requests */
+                uint32_t n = c->data_segs_in > e->data_segs_in ? c->data_segs_in - e->data_segs_in : 1;
+                double span = (double)(recv_at - e->idle_since) / APR_USEC_PER_SEC;
+                uint32_t j;
+                if (n > 16) {
+                    n = 16;
+                }
+                for (j = 0; j < n; j++) {
+                    observe(t, ts, SB_OBS_KA_GAP, span / n);
+                }
+            }
+            if (idle) {
+                view->idle_keepalive++;
+                e->idle_since = sent_at;
+            }
+            else {
+                e->idle_since = 0;
+            }
+            e->bytes_received = c->bytes_received;
+            e->data_segs_in = c->data_segs_in;
+        }
+        else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
+            if (server_closing(c->state)) {
+                apr_time_t when = ts;
+                if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
+                    && c->expires_ms <= TIMEWAIT_MS) {
+                    when = ts - apr_time_from_msec(TIMEWAIT_MS - c->expires_ms);
+                }
+                closed(t, e, ts, when, 1);
+            }
+            else if (client_closing(c->state)) {
+                closed(t, e, ts, ts, 0);
+            }
+        }
+        e->state = c->state;
+        e->has_info = c->has_info;
+    }
+
+    /* connections gone since the last sample */
+    for (apr_size_t j = 0; j < t->cap; j++) {
+        entry_t *e = &t->tab[j];
+        if (e->key > 1 && e->seen_gen != t->gen) {
+            if (e->state == SB_TCP_ESTABLISHED) {
+                closed(t, e, ts, ts, 0);   /* closed by the client between samples */
+            }
+            e->key = 1;
+            t->live--;
+        }
+    }
+    t->stats.tracked = t->live;
+    t->baseline_done = 1;
+}
+
+void sb_conntrack_stats(const sb_conntrack_t *t, sb_conntrack_stats_t *out)
+{
+    *out = t->stats;
+}
