@@ -65,7 +65,7 @@ struct sb_estimator {
     /* requests per finished connection, for the scoreboard estimate */
     double rpc_sum;
     double rpc_n;
-    double rpc_lb_sum;          /* requests seen on connections that ended */
+    double rpc_lb_sum;          /* requests of connections that ended between samples */
     double rpc_lb_n;
     double svc_sum;
     double svc_n;
@@ -122,13 +122,8 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
-    if (e->rpc_n >= 5) {
-        return e->rpc_sum / e->rpc_n;
-    }
-    if (e->rpc_lb_n > 0) {
-        return fmax(1.0, e->rpc_lb_sum / e->rpc_lb_n);
-    }
-    return 1.0;
+    double n = e->rpc_n + e->rpc_lb_n;
+    return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
 }
 
 static void emit(sb_estimator_t *e)
@@ -168,9 +163,12 @@ static void emit(sb_estimator_t *e)
         s.keepalive_conns_mean = s.keepalive_conns_max = NAN;
         s.conn_per_s_kernel = s.listen_queue_max = s.listen_overflows = NAN;
     }
-    /* The kernel's count is the measurement; the scoreboard's is an
-     * estimate for when the kernel cannot be read (see sbagent(8)). */
-    s.conn_per_s = !isnan(s.conn_per_s_kernel) ? s.conn_per_s_kernel : s.conn_per_s_scoreboard;
+    /* prefork and worker: the scoreboard sees every connection that holds
+     * a slot at a sample and estimates the shorter ones; the kernel misses
+     * connections the client closes between two of its samples.  Other
+     * MPMs and sources: the kernel (see sbagent(8), ESTIMATORS). */
+    s.conn_per_s = !isnan(s.conn_per_s_scoreboard) ? s.conn_per_s_scoreboard
+                                                    : s.conn_per_s_kernel;
     s.pss_total_bytes = a->pss;
     s.mem_available_bytes = a->mem;
     for (i = 0; i < SB_OBS_N; i++) {
@@ -243,17 +241,20 @@ static double usec_to_s(apr_time_t t)
 }
 
 /* Connection inference for one slot of a prefork or worker MPM, where a
- * worker stays with its connection until it closes; conn_count counts the
- * requests of the current connection and last_used moves each time the
- * slot becomes ready again (ExtendedStatus).  Returns the estimated number
- * of connections the slot started since the previous sample and records
- * the keep-alive observations it can make exactly. */
+ * worker stays with its connection until it closes.  conn_count counts the
+ * requests of the slot's current connection and is zeroed when the slot
+ * becomes ready again; access_count and conn_count move together at the
+ * end of each request (ExtendedStatus).  So the connection of the previous
+ * sample goes on exactly when conn_count grew by as much as access_count.
+ * Returns the estimated number of connections the slot started since the
+ * previous sample and records the keep-alive observations it can make
+ * exactly (see sbagent(8), ESTIMATORS). */
 static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_t *cur)
 {
     unsigned long da = cur->access_count - prev->access;
-    int ended = cur->last_used != prev->last_used;
     int was_on = on_connection(prev->state) || prev->conn_count > 0;
-    int now_on = on_connection(cur->state);
+    int now_on = on_connection(cur->state) || cur->conn_count > 0;
+    int same = was_on && now_on && cur->conn_count == prev->conn_count + da;
     double started = 0;
 
     if (cur->stop_time != prev->stop_time && cur->stop_time >= cur->start_time
@@ -261,16 +262,12 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
         obs_add(e, SB_OBS_SERVICE, usec_to_s(cur->stop_time - cur->start_time));
     }
 
-    if (!ended) {
-        if (!was_on && now_on) {
-            started = 1;
-            prev->conn_start = cur->start_time;
-        }
-        else if (was_on && now_on && prev->state == SB_SLOT_KEEPALIVE
-                 && prev->stop_time > 0 && cur->start_time > prev->stop_time) {
-            /* same connection, idle at the previous sample: the requests
-             * started since then share the idle time */
-            int starts = (int)(cur->conn_count - prev->conn_count) + (in_request(cur->state) ? 1 : 0);
+    if (same) {
+        if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
+            && cur->start_time > prev->stop_time) {
+            /* idle at the previous sample: the requests started since then
+             * share the idle time */
+            int starts = (int)da + (in_request(cur->state) ? 1 : 0);
             if (starts >= 1) {
                 double svc = e->svc_n > 0 ? e->svc_sum / e->svc_n : 0;
                 double idle = usec_to_s(cur->start_time - prev->stop_time) - (starts - 1) * svc;
@@ -280,40 +277,53 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
                 }
             }
         }
-        return started;
+        return 0;
     }
-
-    /* The slot became ready at least once: a connection ended. */
-    if (was_on) {
-        e->rpc_lb_sum += prev->conn_count + (in_request(prev->state) ? 1 : 0);
-        e->rpc_lb_n += 1;
-    }
-    if (was_on && !now_on && da == 0 && cur->conn_count == 0) {
-        /* exactly the connection of the previous sample ended */
-        obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
-        if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
-            && cur->last_used >= prev->stop_time) {
-            obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
+    if (!was_on) {
+        /* ready (or not started) at the previous sample */
+        if (now_on && cur->conn_count == da) {
+            prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
+            return 1;           /* one new connection, all requests on it */
         }
-        if (prev->conn_start > 0 && cur->last_used > prev->conn_start) {
-            obs_add(e, SB_OBS_HOLD, usec_to_s(cur->last_used - prev->conn_start));
+    }
+    else {
+        /* the connection of the previous sample ended; when the slot is
+         * ready now, what it served since belonged to that connection
+         * unless connections came and went in between: the scale of the
+         * estimate below */
+        if (!now_on) {
+            e->rpc_lb_sum += (double)(prev->conn_count + da);
+            e->rpc_lb_n += 1;
+        }
+        if (!now_on && da == 0) {
+            /* exactly that connection, and no other since */
+            obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
+            if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
+                && cur->last_used >= prev->stop_time) {
+                /* last_used is stamped when the slot becomes ready */
+                obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
+            }
+            if (prev->conn_start > 0 && cur->last_used > prev->conn_start) {
+                obs_add(e, SB_OBS_HOLD, usec_to_s(cur->last_used - prev->conn_start));
+            }
         }
     }
     if (now_on) {
         started = 1;
-        prev->conn_start = cur->conn_count <= 1 ? cur->start_time : 0;
+        prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
     }
     else {
         prev->conn_start = 0;
     }
     /* connections that began and ended between the two samples: the
-     * requests not accounted for by the current connection or by the
-     * request in flight on the old one, at the mean requests/connection */
+     * requests left after the current connection's and the old one's
+     * remainder, at the mean requests per connection */
     {
         double k = sb_estimator_req_per_conn(e);
         double rest = (double)da - (now_on ? cur->conn_count : 0);
         if (was_on) {
-            /* the old connection's own remaining requests come first */
+            /* the old connection's own remaining requests come first: what
+             * is in flight, or what a connection of mean length still has */
             rest -= fmax(in_request(prev->state) ? 1.0 : 0.0, k - prev->conn_count);
         }
         if (rest > 0) {
