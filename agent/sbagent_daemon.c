@@ -20,6 +20,7 @@
 #include "sb_estimator.h"
 #include "sb_kernel.h"
 #include "sb_procmem.h"
+#include "sb_rollup.h"
 #include "sb_json.h"
 #include "sb_metrics.h"
 #include "sbagent_export.h"
@@ -105,7 +106,62 @@ typedef struct {
     sb_export_t *http;
     long seconds;
     char textfile_err[512];
+    sb_history_t *history;      /* NULL without --history */
+    sb_rollup_t *rollup;
+    char history_err[512];
+    int history_failing;
 } outputs_t;
+
+/* Buffer a history row; errors are said once (rows stay buffered). */
+static void history_put_second(outputs_t *o, const sb_second_t *s)
+{
+    sb_hist_second_t row;
+    sb_hist_minute_t min;
+
+    sb_rollup_second_row(s, &row);
+    sb_history_put_second(o->history, &row);
+    if (sb_rollup_add(o->rollup, s, &min)) {
+        sb_history_put_minute(o->history, &min);
+    }
+}
+
+static void history_event(outputs_t *o, const char *kind, const char *detail)
+{
+    sb_hist_event_t ev;
+    if (!o->history) {
+        return;
+    }
+    ev.ts = (int64_t)apr_time_sec(apr_time_now());
+    ev.kind = kind;
+    ev.detail = detail;
+    sb_history_put_event(o->history, &ev);
+}
+
+/* Write the buffered rows; a full disk or a lock is logged once, sampling
+ * goes on and the rows wait for the next flush. */
+static void history_flush(outputs_t *o)
+{
+    apr_status_t rv;
+
+    if (!o->history) {
+        return;
+    }
+    rv = sb_history_flush(o->history);
+    if (rv != APR_SUCCESS) {
+        if (!o->history_failing || strcmp(o->history_err, sb_history_error(o->history)) != 0) {
+            logmsg(L_ERROR, "history: %s (%lu rows waiting; sampling goes on)",
+                   sb_history_error(o->history),
+                   (unsigned long)sb_history_pending(o->history));
+            apr_cpystrn(o->history_err, sb_history_error(o->history), sizeof(o->history_err));
+        }
+        o->history_failing = 1;
+    }
+    else if (o->history_failing) {
+        logmsg(L_NOTICE, "history: writing again (%llu rows were dropped meanwhile)",
+               (unsigned long long)sb_history_dropped(o->history));
+        o->history_failing = 0;
+    }
+}
 
 /* Render the metrics once and hand them to the endpoint and the textfile. */
 static void publish_metrics(outputs_t *o)
@@ -151,6 +207,9 @@ static void on_second(const sb_second_t *s, void *baton)
     o->seconds++;
     sb_metrics_update(o->metrics, s);
     publish_metrics(o);
+    if (o->history) {
+        history_put_second(o, s);
+    }
     if (o->cli->json) {
         sb_json_t *j = o->json;
         int i;
@@ -165,6 +224,8 @@ static void on_second(const sb_second_t *s, void *baton)
         json_num(j, "conn_per_s", s->conn_per_s);
         json_num(j, "conn_per_s_kernel", s->conn_per_s_kernel);
         json_num(j, "conn_per_s_scoreboard", s->conn_per_s_scoreboard);
+        json_num(j, "req_per_s_kernel", s->req_per_s_kernel);
+        json_num(j, "closed_by_client_kernel", s->closed_by_client_kernel);
         json_num(j, "busy_mean", s->busy_mean);
         json_num(j, "busy_max", s->busy_max);
         json_num(j, "idle_mean", s->idle_mean);
@@ -212,6 +273,7 @@ typedef struct {
     int status_generation;
     apr_time_t status_restart;
     char last_err[512];
+    int was_down;               /* the last attempt failed (for events) */
     /* kernel */
     sb_kernel_t *kernel;
     sb_conntrack_t *conntrack;
@@ -467,7 +529,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     apr_pool_t *iter;
     struct sigaction sa;
     apr_time_t start = apr_time_now(), now;
-    apr_time_t next_shm, next_status, next_kernel, next_mem;
+    apr_time_t next_shm, next_status, next_kernel, next_mem, next_flush, next_prune;
     apr_interval_time_t shm_period, status_period, kernel_period;
     int rc = SB_EXIT_OK, had_sample = 0;
 
@@ -491,6 +553,15 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     out.json = sb_json_create(pool);
     out.metrics = sb_metrics_create(pool);
     apr_pool_create(&out.render_pool, pool);
+    if (cfg.history[0]) {
+        apr_status_t hrv = sb_history_open(&out.history, cfg.history, SB_HISTORY_WRITE, pool);
+        if (hrv != APR_SUCCESS) {
+            logmsg(L_ERROR, "%s", sb_history_error(out.history));
+            return SB_EXIT_USAGE;
+        }
+        out.rollup = sb_rollup_create(pool);
+        history_event(&out, "start", "sbagent started");
+    }
     if (cfg.listen[0]) {
         char err[512];
         struct sockaddr_storage ss;
@@ -521,6 +592,8 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     src.using_status = !cfg.scoreboard[0];
     kernel_period = cfg.kernel_hz > 0 ? period_of(cfg.kernel_hz) : 0;
     next_shm = next_status = next_kernel = next_mem = start;
+    next_flush = start + apr_time_from_sec(2);
+    next_prune = start + apr_time_from_sec(60);
     logmsg(L_NOTICE, "started: %s%s%s", cfg.scoreboard[0] ? "scoreboard " : "mod_status ",
            cfg.scoreboard[0] ? cfg.scoreboard : cfg.status_url,
            cfg.scoreboard[0] && cfg.status_url[0] ? " (mod_status as fallback)" : "");
@@ -584,6 +657,12 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
             const char *ev = event_text(events);
             if (ev) {
                 logmsg(L_NOTICE, "%s", ev);
+                history_event(&out, (events & SB_SHM_EV_REATTACHED) ? "reattach"
+                              : (events & SB_SHM_EV_RESTARTED) ? "restart" : "graceful", ev);
+            }
+            if (src.was_down) {
+                history_event(&out, "start", "httpd answers again");
+                src.was_down = 0;
             }
             if (s->extended_status == 0 && !had_sample) {
                 logmsg(L_WARNING, "ExtendedStatus is Off: requests/s and connection figures "
@@ -604,6 +683,21 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         }
         else if (src.last_err[0]) {
             sb_metrics_set_up(out.metrics, 0, src.using_status ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
+            if (!src.was_down) {
+                history_event(&out, "stop", src.last_err);
+                src.was_down = 1;
+            }
+        }
+        if (out.history && apr_time_now() >= next_flush) {
+            next_flush = apr_time_now() + apr_time_from_sec(2);
+            history_flush(&out);
+        }
+        if (out.history && apr_time_now() >= next_prune) {
+            next_prune = apr_time_now() + apr_time_from_sec(600);
+            if (sb_history_prune(out.history, apr_time_now(), cfg.keep_seconds_hours,
+                                 cfg.keep_minutes_days) != APR_SUCCESS) {
+                logmsg(L_WARNING, "history prune: %s", sb_history_error(out.history));
+            }
         }
         if (kernel_period > 0 && apr_time_now() >= next_kernel) {
             next_kernel += kernel_period;
@@ -641,6 +735,15 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         }
     }
     sb_estimator_tick(est, apr_time_now(), 0);
+    if (out.history) {
+        sb_hist_minute_t min;
+        if (sb_rollup_flush(out.rollup, &min)) {
+            sb_history_put_minute(out.history, &min);
+        }
+        history_event(&out, "stop", got_stop ? "sbagent stopped by a signal" : "sbagent stopped");
+        history_flush(&out);
+        sb_history_close(out.history);
+    }
     if (got_stop) {
         logmsg(L_NOTICE, "signal %d: flushed and stopping", (int)got_stop);
     }

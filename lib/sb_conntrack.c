@@ -190,6 +190,9 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         }
         if (is_new && t->baseline_done) {
             view->new_conns++;
+            if (!c->has_info) {
+                view->requests_seen++;      /* seen only closed: assume one */
+            }
         }
         e->seen_gen = t->gen;
 
@@ -222,6 +225,12 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             else {
                 e->idle_since = 0;
             }
+            if (t->baseline_done && is_new) {
+                view->requests_seen += (int)c->data_segs_in;
+            }
+            else if (t->baseline_done && c->data_segs_in > e->data_segs_in) {
+                view->requests_seen += (int)(c->data_segs_in - e->data_segs_in);
+            }
             e->bytes_received = c->bytes_received;
             e->data_segs_in = c->data_segs_in;
         }
@@ -236,6 +245,7 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             }
             else if (client_closing(c->state)) {
                 closed(t, e, ts, ts, 0);
+                view->vanished++;
             }
         }
         e->state = c->state;
@@ -248,6 +258,7 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         if (e->key > 1 && e->seen_gen != t->gen) {
             if (e->state == SB_TCP_ESTABLISHED) {
                 closed(t, e, ts, ts, 0);   /* closed by the client between samples */
+                view->vanished++;
             }
             e->key = 1;
             t->live--;

@@ -34,10 +34,13 @@ typedef struct {
     double kbytes;
     double conn_sb;             /* scoreboard estimate of new connections */
     double conn_k;              /* kernel: new connections */
+    double req_k;               /* kernel: requests on tracked connections */
+    double vanished_k;          /* kernel: tracked connections the client closed */
     double lq_max;
     double overflows;
     int have_counts;            /* totals were usable in this second */
     int have_sb_conn;
+    int slots_total;
     sb_source_t source;
     int generation;
     int64_t pss, mem;
@@ -60,6 +63,8 @@ struct sb_estimator {
     slot_track_t *slots;
     int nslots;
     /* kernel */
+    double untracked;           /* requests not on tracked connections, carried */
+    double prev_req;            /* requests of the previous closed second */
     int have_prev_overflows;
     uint64_t prev_overflows;
     /* requests per finished connection, for the scoreboard estimate */
@@ -139,6 +144,7 @@ static void emit(sb_estimator_t *e)
     s.generation = a->generation;
     s.samples = a->samples;
     s.gap = a->samples == 0;
+    s.slots_total = a->slots_total;
     s.busy_mean = n ? a->busy_sum / n : NAN;
     s.busy_max = n ? a->busy_max : NAN;
     s.idle_mean = n ? a->idle_sum / n : NAN;
@@ -156,12 +162,34 @@ static void emit(sb_estimator_t *e)
         s.keepalive_conns_mean = a->kconn_sum / a->kernel_samples;
         s.keepalive_conns_max = a->kconn_max;
         s.conn_per_s_kernel = a->conn_k;
+        s.req_per_s_kernel = a->req_k;
+        s.closed_by_client_kernel = a->vanished_k;
+        /* Connections the client opened and closed between two kernel
+         * samples are never seen; their requests are: what the access
+         * counters served beyond the requests seen on tracked connections
+         * (and beyond one last unseen request of each tracked connection
+         * the client closed) came on such connections, one request each
+         * (carried over seconds, as the two counts do not tick together). */
+        if (!isnan(s.req_per_s)) {
+            /* the kernel sees a request up to one of its periods after the
+             * scoreboard counts it: compare with the previous second's */
+            e->untracked += e->prev_req - a->req_k - a->vanished_k;
+            e->prev_req = s.req_per_s;
+            if (e->untracked > 0) {
+                s.conn_per_s_kernel += e->untracked;
+                e->untracked = 0;
+            }
+            else if (e->untracked < -4 * (a->req_k + 1)) {
+                e->untracked = -4 * (a->req_k + 1);   /* bound the credit */
+            }
+        }
         s.listen_queue_max = a->lq_max;
         s.listen_overflows = a->overflows;
     }
     else {
         s.keepalive_conns_mean = s.keepalive_conns_max = NAN;
         s.conn_per_s_kernel = s.listen_queue_max = s.listen_overflows = NAN;
+        s.req_per_s_kernel = s.closed_by_client_kernel = NAN;
     }
     /* prefork and worker: the scoreboard sees every connection that holds
      * a slot at a sample and estimates the shorter ones; the kernel misses
@@ -342,6 +370,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     advance(e, (int64_t)apr_time_sec(s->ts));
     a = &e->cur;
     a->samples++;
+    a->slots_total = s->nworkers;
     a->source = s->source;
     a->generation = s->server.generation;
     a->busy_sum += s->busy;
@@ -424,6 +453,8 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
     a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);
     a->lq_max = fmax(a->lq_max, k->listen_queue);
     a->conn_k += k->new_conns;
+    a->req_k += k->requests_seen;
+    a->vanished_k += k->vanished;
     if (k->have_overflows) {
         if (e->have_prev_overflows && k->listen_overflows >= e->prev_overflows) {
             a->overflows += (double)(k->listen_overflows - e->prev_overflows);

@@ -42,6 +42,12 @@ typedef struct {
     int established;            /* server-side connections not closing */
     int idle_keepalive;         /* ... of which idle between requests */
     int new_conns;              /* connections first seen in this sample */
+    int requests_seen;          /* request segments that arrived on tracked
+                                 * connections since the last sample (a
+                                 * connection seen only in TIME_WAIT: 1) */
+    int vanished;               /* tracked connections the client closed
+                                 * since the last sample: each may have
+                                 * carried one last request unseen */
     uint64_t listen_overflows;  /* cumulative, host-wide */
     int have_overflows;
 } sb_kernel_view_t;
@@ -52,6 +58,7 @@ typedef struct {
     int generation;
     int samples;                /* raw samples in this second */
     int gap;                    /* 1: no sample (httpd unreachable) */
+    int slots_total;            /* worker slots of the scoreboard */
     double busy_mean, busy_max, idle_mean;
     double keepalive_slots_mean, keepalive_slots_max;
     double keepalive_conns_mean, keepalive_conns_max; /* NAN without kernel */
@@ -60,6 +67,8 @@ typedef struct {
     double conn_per_s;          /* best estimate; NAN when unknown */
     double conn_per_s_kernel;   /* new 4-tuples seen by sock_diag; NAN w/o */
     double conn_per_s_scoreboard; /* slot-transition estimate; NAN w/o */
+    double req_per_s_kernel;    /* requests seen on tracked connections */
+    double closed_by_client_kernel; /* tracked connections the client closed */
     double kbytes_per_s;
     double listen_queue_max;    /* NAN without kernel */
     double listen_overflows;    /* delta; NAN without kernel */
