@@ -14,6 +14,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 
 #include "sb_conntrack.h"
@@ -91,6 +92,122 @@ static void logmsg(int level, const char *fmt, ...)
     }
     else {
         fprintf(stderr, "sbagent: %s: %s\n", level_names[level], buf);
+    }
+}
+
+/* ------------------------------------------------------------- clients */
+
+/* Slots held per client address: per second (metrics, with export_clients
+ * only) and per minute (history, kept on the host). */
+typedef struct {
+    char client[64];
+    double slot_seconds;        /* this minute */
+    int max_slots;              /* this minute */
+    double second_sum;          /* slots summed over this second's samples */
+} client_acc_t;
+
+typedef struct {
+    apr_pool_t *pool;           /* cleared every minute */
+    apr_hash_t *map;            /* client -> client_acc_t */
+    int64_t minute;
+    int64_t second;
+    int second_samples;
+} clients_t;
+
+static void clients_init(clients_t *c, apr_pool_t *parent)
+{
+    apr_pool_create(&c->pool, parent);
+    c->map = apr_hash_make(c->pool);
+    c->minute = -1;
+    c->second = -1;
+}
+
+/* Publish the last second's per-client slots to the metrics. */
+static void clients_close_second(clients_t *c, sb_metrics_t *m)
+{
+    const char *names[64];
+    double slots[64];
+    int n = 0;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, c->map); hi && n < 64; hi = apr_hash_next(hi)) {
+        client_acc_t *a = apr_hash_this_val(hi);
+        if (a->second_sum > 0 && c->second_samples > 0) {
+            names[n] = a->client;
+            slots[n] = a->second_sum / c->second_samples;
+            n++;
+        }
+        a->second_sum = 0;
+    }
+    sb_metrics_set_clients(m, n, names, slots);
+    c->second_samples = 0;
+}
+
+/* Hand the minute's rows to the history and start a new minute. */
+static void clients_close_minute(clients_t *c, sb_history_t *h)
+{
+    apr_hash_index_t *hi;
+    int n = 0, cap = (int)apr_hash_count(c->map);
+    sb_hist_client_t *rows = apr_palloc(c->pool, sizeof(*rows) * (apr_size_t)(cap + 1));
+
+    for (hi = apr_hash_first(NULL, c->map); hi; hi = apr_hash_next(hi)) {
+        client_acc_t *a = apr_hash_this_val(hi);
+        if (a->slot_seconds > 0) {
+            rows[n].ts = c->minute;
+            rows[n].client = a->client;
+            rows[n].slot_seconds = a->slot_seconds;
+            rows[n].max_slots = a->max_slots;
+            n++;
+        }
+    }
+    if (h && n > 0) {
+        sb_history_put_clients(h, c->minute, rows, n);
+    }
+    apr_pool_clear(c->pool);
+    c->map = apr_hash_make(c->pool);
+}
+
+static void clients_add(clients_t *c, const sb_sample_t *s, double period_s,
+                        sb_history_t *h, sb_metrics_t *m)
+{
+    int64_t sec = (int64_t)apr_time_sec(s->ts), minute = sec - sec % 60;
+    int i;
+
+    if (c->second >= 0 && sec != c->second) {
+        clients_close_second(c, m);
+    }
+    if (c->minute >= 0 && minute != c->minute) {
+        clients_close_minute(c, h);
+    }
+    c->second = sec;
+    c->minute = minute;
+    c->second_samples++;
+    {
+        apr_hash_t *now = apr_hash_make(c->pool);
+        for (i = 0; i < s->nworkers; i++) {
+            const sb_worker_t *w = &s->workers[i];
+            client_acc_t *a;
+            int *cnt;
+            if (!w->client[0] || w->state >= SB_SLOT_NSTATES || !sb_slot_table[w->state].busy) {
+                continue;
+            }
+            a = apr_hash_get(c->map, w->client, APR_HASH_KEY_STRING);
+            if (!a) {
+                a = apr_pcalloc(c->pool, sizeof(*a));
+                apr_cpystrn(a->client, w->client, sizeof(a->client));
+                apr_hash_set(c->map, a->client, APR_HASH_KEY_STRING, a);
+            }
+            a->slot_seconds += period_s;
+            a->second_sum += 1;
+            cnt = apr_hash_get(now, a->client, APR_HASH_KEY_STRING);
+            if (!cnt) {
+                cnt = apr_pcalloc(c->pool, sizeof(*cnt));
+                apr_hash_set(now, a->client, APR_HASH_KEY_STRING, cnt);
+            }
+            if (++*cnt > a->max_slots) {
+                a->max_slots = *cnt;
+            }
+        }
     }
 }
 
@@ -525,6 +642,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     sb_config_t cfg = *cfg_in;
     sources_t src;
     outputs_t out;
+    clients_t clients;
     sb_estimator_t *est;
     apr_pool_t *iter;
     struct sigaction sa;
@@ -576,6 +694,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
                cfg.listen, loopback ? "" : " (not loopback: reachable from other hosts)");
     }
     est = sb_estimator_create(pool, on_second, &out);
+    clients_init(&clients, pool);
     src.est = est;
     apr_pool_create(&iter, pool);
     if (cfg.ports[0]) {
@@ -680,6 +799,10 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
                                   s->server.thread_limit);
             sb_metrics_set_up(out.metrics, 1, s->source);
             sb_estimator_add_sample(est, s, events);
+            if (s->source == SB_SOURCE_SHM && s->extended_status == 1) {
+                clients_add(&clients, s, (double)shm_period / APR_USEC_PER_SEC, out.history,
+                            out.metrics);
+            }
         }
         else if (src.last_err[0]) {
             sb_metrics_set_up(out.metrics, 0, src.using_status ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
