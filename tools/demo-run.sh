@@ -22,12 +22,15 @@ echo
 echo "== sbagent --once --status-url $SB_STATUS_URL"
 "$agent" --once --status-url "$SB_STATUS_URL"
 echo
-echo "== sbagent --duration 5 --json (per-second figures; ab puts 200 requests/s on it)"
-if command -v ab >/dev/null; then
-    sb_bg sh -c "exec ab -q -n 1000 -c 2 -k '$SB_HTTPD_URL/' >/dev/null 2>&1"
-fi
-"$agent" --scoreboard "$SB_SCOREBOARD" --json --duration 5 2>/dev/null |
-    jq -c '{ts, req_per_s, conn_per_s, busy_mean, keepalive_slots_mean, idle_mean}'
+echo "== sbagent --duration 8 --json: per-second figures under a browser-like load"
+echo "   (tests/loadgen: 8 new clients/s, 4 requests 0.3 s apart, then they linger"
+echo "    until KeepAliveTimeout; Little's law: 8/s x (0.9 + 5) s = 47 idle connections,"
+echo "    more than the 8 slots: watch the accept queue fill)"
+sb_bg sh -c "exec '$top_builddir/tests/loadgen' --url '$SB_HTTPD_URL/' --rate 8 --requests 4 \
+    --gap 0.3 --gap-dist fixed --linger --duration 8 --drain 1 >/dev/null 2>&1"
+"$agent" --scoreboard "$SB_SCOREBOARD" --json --duration 8 2>/dev/null |
+    jq -c '{ts, req_per_s, conn_per_s, busy: .busy_mean, keepalive_slots: .keepalive_slots_mean,
+            idle_ka_conns: .keepalive_conns_mean, accept_queue: .listen_queue_max}'
 echo
 echo "== stopping the demo httpd"
 sb_pass
