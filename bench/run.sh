@@ -1,0 +1,217 @@
+#!/bin/bash
+# bench/run.sh: issue 3's benchmarks, side by side in one run.
+#
+#   bench/run.sh [--agent-seconds N] [--iterations N]
+#
+# 1. event 16x64 (ServerLimit 16, ThreadLimit 64) and 2. prefork 256
+#    (ServerLimit 256), one after the other: bench/bench_sources alternates
+#    one shm sample and one mod_status scrape of the same httpd and prints
+#    wall and CPU per call, the httpd CPU each scrape costs, and the ratios.
+# 3. sbagent at its default rates (10 Hz shm, 2 Hz kernel) for N seconds
+#    (default 60) against the prefork httpd under a light load from
+#    tests/loadgen: the agent's CPU share (utime+stime delta / wall) and its
+#    max RSS (VmHWM), next to the CPU share of httpd serving that load.
+#
+# Plain text on stdout, one figure per line; harness messages ('# ...') on
+# stderr. Nothing is asserted: the machine is noisy, the ratios are what
+# the run measures. Only 127.0.0.1, bounded. Every httpd is stopped by
+# tests/harness.sh (also on failure or a signal); loadgen and sbagent are
+# started with sb_bg and killed by pid at teardown if still running.
+#
+# Environment: top_srcdir, top_builddir (default: this tree, built in
+# place), APACHE2, BENCH_SOURCES, SBAGENT, LOADGEN (default: under
+# top_builddir). Exit status 0 when every figure was measured, 1 otherwise.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+
+agent_seconds=60
+iterations=5000
+
+bench_usage()
+{
+    echo "Usage: $0 [--agent-seconds N] [--iterations N]"
+    echo "  --agent-seconds N  how long the agent is measured (default 60)"
+    echo "  --iterations N     shm/status pairs per httpd (default 5000)"
+}
+
+while [ $# -gt 0 ]; do
+    case $1 in
+        --agent-seconds) agent_seconds=${2:-}; shift 2 || break ;;
+        --agent-seconds=*) agent_seconds=${1#*=}; shift ;;
+        --iterations) iterations=${2:-}; shift 2 || break ;;
+        --iterations=*) iterations=${1#*=}; shift ;;
+        -h | --help) bench_usage; exit 0 ;;
+        *) bench_usage >&2; exit 2 ;;
+    esac
+done
+if ! [[ $agent_seconds =~ ^[0-9]+$ ]] || [ "$agent_seconds" -lt 5 ] ||
+    [ "$agent_seconds" -gt 3600 ]; then
+    echo "$0: --agent-seconds takes 5..3600 seconds, not '$agent_seconds'" >&2
+    exit 2
+fi
+if ! [[ $iterations =~ ^[0-9]+$ ]] || [ "$iterations" -lt 10 ]; then
+    echo "$0: --iterations takes a number of at least 10, not '$iterations'" >&2
+    exit 2
+fi
+
+top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
+top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
+SB_TEST_NAME=bench  # read by tests/harness.sh
+export SB_TEST_NAME
+. "$top_srcdir/tests/harness.sh"
+
+BENCH_SOURCES=${BENCH_SOURCES:-$top_builddir/bench/bench_sources}
+SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
+LOADGEN=${LOADGEN:-$top_builddir/tests/loadgen}
+for b in "$BENCH_SOURCES" "$SBAGENT" "$LOADGEN"; do
+    [ -x "$b" ] || sb_fail "$b not built (make bench builds everything it needs)"
+done
+command -v awk >/dev/null || sb_fail "awk not found"
+command -v jq >/dev/null || sb_fail "jq not found: apt-get install jq"
+work=$(mktemp -d "${TMPDIR:-/tmp}/sbbench.XXXXXX") || sb_fail "mktemp -d"
+sb_at_exit rm -rf "$work"
+CLK_TCK=$(getconf CLK_TCK)
+
+# proc_cpu PID: "utime+stime cutime+cstime" of PID in clock ticks (empty
+# when PID is gone).
+proc_cpu()
+{
+    local stat f
+    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
+    stat=${stat##*) }
+    read -r -a f <<<"$stat"
+    echo "$((f[11] + f[12])) $((f[13] + f[14]))"
+}
+
+# run_ns PID: nanoseconds on CPU of all threads of PID (schedstat).
+run_ns()
+{
+    local f v sum=0
+    for f in /proc/"$1"/task/*/schedstat; do
+        { read -r v _ <"$f"; } 2>/dev/null || continue
+        sum=$((sum + v))
+    done
+    echo "$sum"
+}
+
+# httpd_ns PARENT: nanoseconds on CPU of httpd so far: its live processes
+# (schedstat of the parent's and the children's threads) plus the children
+# the parent has reaped (its cutime+cstime, in ticks). Summing utime+stime
+# of each child instead would lose up to a 10 ms tick per child.
+httpd_ns()
+{
+    local own reaped total c
+    read -r own reaped <<<"$(proc_cpu "$1")"
+    [ -n "$own" ] || return 1
+    total=$((reaped * 1000000000 / CLK_TCK + $(run_ns "$1")))
+    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
+        total=$((total + $(run_ns "$c")))
+    done
+    echo "$total"
+}
+
+vm_kib()
+{
+    awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+now_us()
+{
+    echo "${EPOCHREALTIME//[!0-9]/}"
+}
+
+echo "machine: $(nproc) CPUs, $(awk '{print $1}' /proc/loadavg) load average at start;" \
+    "$("$SB_APACHE2" -v | awk -F': ' '/version/ {print $2}')"
+
+# ---------------------------------------------------------------- 1, 2
+bench_one()
+{
+    local label=$1 pid
+    pid=$(sb_httpd_pid)
+    [ -n "$pid" ] || sb_fail "$label: httpd not running"
+    "$BENCH_SOURCES" --label "$label" --scoreboard "$SB_SCOREBOARD" \
+        --status-url "$SB_STATUS_URL" --httpd-pid "$pid" \
+        --iterations "$iterations" || sb_fail "$label: bench_sources failed"
+}
+
+sb_httpd_start bench-event mpm=event server_limit=16 thread_limit=64 \
+    threads_per_child=64 max_workers=1024 start_servers=2 min_spare=64 \
+    max_spare=192
+bench_one "event 16x64"
+sb_httpd_stop
+
+sb_httpd_start bench-prefork mpm=prefork server_limit=256 max_workers=256 \
+    start_servers=4 min_spare=2 max_spare=12
+bench_one "prefork 256"
+
+# ---------------------------------------------------------------- 3
+label="agent on prefork 256"
+httpd_pid=$(sb_httpd_pid)
+[ -n "$httpd_pid" ] || sb_fail "$label: httpd not running"
+# 20 new connections/s, 3 requests each 0.2 s apart, then close: about 8
+# slots busy. It runs past the agent's window and is stopped afterwards.
+sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 20 --requests 3 --gap 0.2 \
+    --close --seed 3 --duration $((agent_seconds + 10)) --drain 2 \
+    --json-out "$work/loadgen.json" 2>"$work/loadgen.err"
+lg_pid=$SB_BG_PID
+sleep 2     # prefork grows to the load
+# The agent runs 2 s longer than the measured window: its first second
+# (attach, finding the listen ports) is left out, and it is alive at the end.
+sb_bg "$SBAGENT" --scoreboard "$SB_SCOREBOARD" --duration $((agent_seconds + 2)) \
+    >"$work/agent.out" 2>"$work/agent.err"
+agent_pid=$SB_BG_PID
+sleep 1
+_sb_alive "$agent_pid" || {
+    cat "$work/agent.err" >&2
+    sb_fail "$label: sbagent exited at start"
+}
+
+t0=$(now_us)
+read -r a0 _ <<<"$(proc_cpu "$agent_pid")"
+n0=$(run_ns "$agent_pid")
+h0=$(httpd_ns "$httpd_pid")
+l0=$(proc_cpu "$lg_pid")
+sleep "$agent_seconds"
+read -r a1 _ <<<"$(proc_cpu "$agent_pid")"
+n1=$(run_ns "$agent_pid")
+h1=$(httpd_ns "$httpd_pid")
+l1=$(proc_cpu "$lg_pid")
+t1=$(now_us)
+hwm=$(vm_kib "$agent_pid" VmHWM)
+rss=$(vm_kib "$agent_pid" VmRSS)
+children=$(ps -o pid= --ppid "$httpd_pid" | wc -l)
+if [ -z "$a1" ] || [ -z "$hwm" ]; then
+    sb_fail "$label: sbagent ended before the end of the window"
+fi
+
+wait "$agent_pid"
+agent_rc=$?
+[ "$agent_rc" -eq 0 ] || {
+    tail -n 20 "$work/agent.err" >&2
+    sb_fail "$label: sbagent exited with status $agent_rc"
+}
+if grep -qiE 'error|warning' "$work/agent.err"; then
+    sb_log "sbagent said:"
+    grep -iE 'error|warning' "$work/agent.err" | head -n 5 >&2
+fi
+sb_bg_stop "$lg_pid"
+if [ -s "$work/loadgen.json" ]; then
+    load=$(jq -r '"\(.connections_opened) connections, \(.responses_ok) responses ok, \(.responses_error.total) errors, \(.refused) refused"' \
+        "$work/loadgen.json")
+else
+    load="loadgen report missing ($(tail -n 1 "$work/loadgen.err" 2>/dev/null))"
+fi
+
+awk -v L="$label" -v s="$agent_seconds" -v t0="$t0" -v t1="$t1" -v hz="$CLK_TCK" \
+    -v a0="$a0" -v a1="$a1" -v n0="$n0" -v n1="$n1" -v h0="$h0" -v h1="$h1" \
+    -v l0="${l0%% *}" -v l1="${l1%% *}" -v hwm="$hwm" -v rss="$rss" \
+    -v ch="$children" -v load="$load" '
+BEGIN {
+    wall = (t1 - t0) / 1e6
+    a = (a1 - a0) / hz; n = (n1 - n0) / 1e9; h = (h1 - h0) / 1e9; l = (l1 - l0) / hz
+    printf "%s: light load (loadgen --rate 20 --requests 3 --gap 0.2 --close): %s over the whole run\n", L, load
+    printf "%s: agent CPU share %.2f %% (utime+stime %.0f ms over %.1f s wall; schedstat %.1f ms), %.2f ms CPU per second\n", L, 100 * a / wall, 1000 * a, wall, 1000 * n, 1000 * a / wall
+    printf "%s: agent max RSS (VmHWM) %.1f MiB, RSS at the end %.1f MiB\n", L, hwm / 1024, rss / 1024
+    printf "%s: httpd serving the load: CPU share %.2f %% (parent + %d children at the end, schedstat, reaped children included); loadgen %.2f %%\n", L, 100 * h / wall, ch, 100 * l / wall
+    printf "%s: agent/httpd CPU %.2fx; agent %.2f %% CPU and %.1f MiB max RSS at 10 Hz shm + 2 Hz kernel for %d s\n", L, (h > 0 ? a / h : 0), 100 * a / wall, hwm / 1024, s
+}'
+exit 0
