@@ -731,8 +731,10 @@ _sb_wait_http_up()
 # sb_status_fetch: GET the current SB_STATUS_URL once (2 s limit,
 # "Connection: close" so that status requests never leave a 'K' behind).
 # Sets SB_STATUS (the ?auto body), SB_STATUS_CODE and SB_SB_LINE (the
-# Scoreboard value; its length is (highest process slot used + 1) x
-# ThreadLimit, not ServerLimit x ThreadLimit). Returns 0 on HTTP 200.
+# Scoreboard value: mod_status leaves out the open slots of process slots
+# beyond MaxRequestWorkers / ThreadsPerChild and of threads beyond
+# ThreadsPerChild, so its length is ServerLimit x ThreadLimit only when
+# those limits leave nothing out). Returns 0 on HTTP 200.
 sb_status_fetch()
 {
     local out
