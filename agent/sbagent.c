@@ -534,10 +534,11 @@ int main(int argc, char **argv)
         return SB_EXIT_USAGE;
     }
     if (check_only) {
-        printf("%s: configuration OK%s%s\n", prog, config_file ? " (" : "",
-               config_file ? config_file : "");
         if (config_file) {
-            printf(")\n");
+            printf("%s: configuration OK (%s)\n", prog, config_file);
+        }
+        else {
+            printf("%s: configuration OK\n", prog);
         }
         return SB_EXIT_OK;
     }

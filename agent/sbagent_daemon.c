@@ -25,6 +25,7 @@
 #include "sb_json.h"
 #include "sb_metrics.h"
 #include "sbagent_export.h"
+#include "sbagent_privs.h"
 #include "sb_shm.h"
 #include "sb_status.h"
 #include "sbagent.h"
@@ -401,6 +402,7 @@ typedef struct {
     /* httpd's processes */
     pid_t parent;
     int ka_from_kernel;         /* keep-alive observations come from the kernel */
+    int memory_denied;          /* said once */
     sb_estimator_t *est;
 } sources_t;
 
@@ -548,14 +550,21 @@ static void sample_memory(sources_t *src, apr_pool_t *p)
         int n, i;
         sb_procmem_t pm;
         if (sb_procmem_children(src->parent, p, &kids, &n) == APR_SUCCESS) {
-            pss = 0;
-            if (sb_procmem_read(src->parent, &pm) == APR_SUCCESS) {
-                pss += (int64_t)pm.pss;
-            }
-            for (i = 0; i < n; i++) {
-                if (sb_procmem_read(kids[i], &pm) == APR_SUCCESS) {
+            apr_status_t rv = sb_procmem_read(src->parent, &pm);
+            /* a child may exit meanwhile (ESRCH); no permission: unknown */
+            pss = rv == APR_SUCCESS ? (int64_t)pm.pss : 0;
+            for (i = 0; i < n && !APR_STATUS_IS_EACCES(rv); i++) {
+                rv = sb_procmem_read(kids[i], &pm);
+                if (rv == APR_SUCCESS) {
                     pss += (int64_t)pm.pss;
                 }
+            }
+            if (APR_STATUS_IS_EACCES(rv)) {
+                if (!src->memory_denied) {
+                    logmsg(L_WARNING, "memory of httpd's processes unknown: %s", pm.error);
+                    src->memory_denied = 1;
+                }
+                pss = -1;
             }
         }
     }
@@ -671,6 +680,40 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     out.json = sb_json_create(pool);
     out.metrics = sb_metrics_create(pool);
     apr_pool_create(&out.render_pool, pool);
+    est = sb_estimator_create(pool, on_second, &out);
+    clients_init(&clients, pool);
+    src.est = est;
+    apr_pool_create(&iter, pool);
+    if (cfg.ports[0]) {
+        char err[256];
+        if (parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
+            logmsg(L_ERROR, "%s", err);
+            return SB_EXIT_USAGE;
+        }
+        src.have_ports = 1;
+    }
+
+    if (cfg.user[0]) {
+        /* Attach, find httpd's parent and its ports while still root, then
+         * drop to the user keeping only CAP_DAC_OVERRIDE (to reattach a
+         * new root-owned segment after a stop and start).  Before any
+         * thread exists: capabilities are per thread. */
+        char err[512], who[256];
+        sb_sample_t *first = NULL;
+        int ev;
+        if (cfg.scoreboard[0] && sample_shm(&src, iter, &first, &ev) == APR_SUCCESS) {
+            find_parent(&src, first);
+        }
+        if (cfg.kernel_hz > 0) {
+            sample_kernel(&src, iter);
+        }
+        if (sb_privs_drop(cfg.user, SB_CAP_DEFAULT, err, sizeof(err)) != 0) {
+            logmsg(L_ERROR, "cannot drop privileges to %s: %s", cfg.user, err);
+            return SB_EXIT_FAILURE;
+        }
+        sb_privs_describe(who, sizeof(who));
+        logmsg(L_NOTICE, "running as %s", who);
+    }
     if (cfg.history[0]) {
         apr_status_t hrv = sb_history_open(&out.history, cfg.history, SB_HISTORY_WRITE, pool);
         if (hrv != APR_SUCCESS) {
@@ -692,18 +735,6 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         sb_export_parse_listen(cfg.listen, &ss, &loopback, err, sizeof(err));
         logmsg(loopback ? L_INFO : L_WARNING, "serving metrics on http://%s/metrics%s",
                cfg.listen, loopback ? "" : " (not loopback: reachable from other hosts)");
-    }
-    est = sb_estimator_create(pool, on_second, &out);
-    clients_init(&clients, pool);
-    src.est = est;
-    apr_pool_create(&iter, pool);
-    if (cfg.ports[0]) {
-        char err[256];
-        if (parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
-            logmsg(L_ERROR, "%s", err);
-            return SB_EXIT_USAGE;
-        }
-        src.have_ports = 1;
     }
 
     shm_period = period_of(cfg.shm_hz);
