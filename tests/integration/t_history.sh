@@ -66,6 +66,9 @@ wait_sql "SELECT count(*) >= 1 FROM minute WHERE seconds >= 30 AND ka_gap_hist I
 sb_assert_eq "$(q 'SELECT count(*) FROM second GROUP BY ts HAVING count(*) > 1;')" "" \
     "no second recorded twice"
 q "SELECT ts, seconds, req_per_s_mean, conn_per_s_mean, keepalive_slots_mean FROM minute;" >&2
+# the slots held per client address, kept on the host
+wait_sql "SELECT count(*) >= 1 FROM clients WHERE client = '127.0.0.1' AND slot_seconds > 10;" 10 ||
+    sb_fail "no slot-seconds recorded for the client 127.0.0.1"
 
 # SIGTERM flushes: the last rows and a stop event are there
 kill -TERM "$agent"

@@ -245,11 +245,26 @@ sb_assert_match "$(grep '^Uid:' "$st")" '^Uid:[[:space:]]+65534[[:space:]]+65534
 sb_assert_eq "$(awk '/^CapEff:/ {print $2}' "$st")" 0000000000000002 "agent CapEff: dac_override only"
 sb_assert_eq "$(awk '/^CapPrm:/ {print $2}' "$st")" 0000000000000002 "agent CapPrm"
 sb_httpd_stop
+# while httpd is down the agent records gap seconds, inventing nothing
+end=$(($(date +%s) + 10))
+until jq -s -e 'map(select(.gap)) | length > 0' "$agent_dir/out.json" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || sb_fail "no gap second while httpd was stopped"
+    sleep 0.2
+done
 sb_httpd_start_again
 end=$(($(date +%s) + 10))
 until grep -q "attached its new scoreboard" "$agent_dir/err"; do
     [ "$(date +%s)" -lt "$end" ] || sb_fail "agent did not reattach as nobody: $(cat "$agent_dir/err")"
     sleep 0.1
 done
+# the seconds httpd was down are recorded as gaps, and sampling goes on
+end=$(($(date +%s) + 10))
+until jq -s -e 'map(.gap) | index(true) as $g | $g != null and (.[$g:] | index(false)) != null' \
+    "$agent_dir/out.json" >/dev/null 2>&1; do
+    [ "$(date +%s)" -lt "$end" ] || sb_fail "no gap followed by samples: $(jq -c -s 'map(.gap)' "$agent_dir/out.json")"
+    sleep 0.2
+done
+jq -s -e 'map(select(.gap)) | all(.req_per_s == null and .busy_mean == null)' \
+    "$agent_dir/out.json" >/dev/null || sb_fail "a gap second carries invented figures"
 sb_bg_stop "$apid"
 sb_pass
