@@ -41,6 +41,9 @@ int main(int argc, char **argv)
         return 2;
     }
     if (pid == 0) {
+        /* die by the signal itself, not by a sanitizer's handler */
+        signal(SIGSEGV, SIG_DFL);
+        signal(SIGBUS, SIG_DFL);
         char c = base[len / 2];
         base[len / 2] = c;
         _exit(0);
