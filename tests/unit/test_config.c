@@ -1,5 +1,6 @@
 /* Unit tests of the configuration table and the YAML loader. */
 #include <check.h>
+#include "sb_unit.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,10 +187,7 @@ int main(void)
 {
     Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, defaults_come_from_the_table);
     tcase_add_test(tc, every_option_is_well_formed);
@@ -200,10 +198,5 @@ int main(void)
     tcase_add_test(tc, program_scope_applies_on_the_command_line);
     tcase_add_test(tc, getopt_table_matches);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sb_unit_run(s);
 }

@@ -2,6 +2,7 @@
  * samples (the live kernel is exercised by test_kernel and the accuracy
  * integration test). */
 #include <check.h>
+#include "sb_unit.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,10 +217,7 @@ int main(void)
 {
     Suite *s = suite_create("conntrack");
     TCase *tc = tcase_create("conntrack");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, baseline_is_not_counted_new_ones_are);
     tcase_add_test(tc, time_wait_counts_once_and_port_reuse_is_new);
@@ -227,10 +225,5 @@ int main(void)
     tcase_add_test(tc, client_close_and_busy_connections);
     tcase_add_test(tc, listen_queue_and_many_connections);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sb_unit_run(s);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the JSON writer; the output is checked by parsing it back
  * with jq in the integration tests, here by exact text. */
 #include <check.h>
+#include "sb_unit.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,20 +102,12 @@ int main(void)
 {
     Suite *s = suite_create("json");
     TCase *tc = tcase_create("json");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, nesting_and_commas);
     tcase_add_test(tc, strings_are_escaped_and_valid_utf8);
     tcase_add_test(tc, buffer_grows);
     tcase_add_test(tc, private_fields_only_on_request);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sb_unit_run(s);
 }

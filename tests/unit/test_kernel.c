@@ -29,6 +29,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include "sb_unit.h"
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -54,30 +55,6 @@ static void teardown(void)
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *load(const char *name, apr_size_t *len)
-{
-    const char *top = getenv("top_srcdir");
-    const char *path;
-    FILE *f;
-    long n;
-    char *buf;
-
-    ck_assert_msg(top != NULL, "top_srcdir is not set (run through make check "
-                  "or set top_srcdir=/path/to/source)");
-    path = apr_pstrcat(pool, top, "/tests/data/", name, NULL);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    buf = apr_palloc(pool, (apr_size_t)n + 1);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (apr_size_t)n;
-    return buf;
-}
 
 /* The value of counter name in section of a netstat/snmp text, found the
  * simple way (strtok over the NUL-terminated copy); -1 when absent. */
@@ -380,7 +357,7 @@ static int family_usable(int family)
 START_TEST(test_netstat_real)
 {
     apr_size_t len;
-    const char *text = load("proc-net-netstat.txt", &len);
+    const char *text = sb_unit_load(pool, "proc-net-netstat.txt", &len);
     uint64_t o = 1, d = 1;
     long long eo = file_counter(text, "TcpExt", "ListenOverflows");
     long long ed = file_counter(text, "TcpExt", "ListenDrops");
@@ -396,7 +373,7 @@ END_TEST
 START_TEST(test_snmp_real)
 {
     apr_size_t len;
-    const char *text = load("proc-net-snmp.txt", &len);
+    const char *text = sb_unit_load(pool, "proc-net-snmp.txt", &len);
     uint64_t po = 0;
     long long e = file_counter(text, "Tcp", "PassiveOpens");
 
@@ -416,7 +393,7 @@ END_TEST
 START_TEST(test_counters_truncated)
 {
     apr_size_t len, cut, ok = 0;
-    const char *text = load("proc-net-netstat.txt", &len);
+    const char *text = sb_unit_load(pool, "proc-net-netstat.txt", &len);
     uint64_t o0, d0, o, d, po0, po;
 
     ck_assert_int_eq(netstat_exact(text, len, &o0, &d0), APR_SUCCESS);
@@ -432,7 +409,7 @@ START_TEST(test_counters_truncated)
     }
     ck_assert_uint_gt(ok, 0);
 
-    text = load("proc-net-snmp.txt", &len);
+    text = sb_unit_load(pool, "proc-net-snmp.txt", &len);
     ck_assert_int_eq(snmp_exact(text, len, &po0), APR_SUCCESS);
     for (cut = 0; cut < len; cut++) {
         apr_status_t rv = snmp_exact(text, cut, &po);
@@ -956,61 +933,6 @@ START_TEST(test_ports_of_pid)
 }
 END_TEST
 
-/* Another user's process, made here: as root, a child that stays root
- * (blocked on a pipe) is the target, and a second child that becomes
- * nobody runs probe on it and sends back "rv message".  Returns 0 when not
- * root (no other user to become). */
-static int probe_as_nobody(void (*probe)(pid_t, char *, apr_size_t), pid_t *target_out,
-                           char *msg, apr_size_t len)
-{
-    int hold[2], pfd[2], status;
-    pid_t target, checker;
-    ssize_t n;
-
-    if (geteuid() != 0) {
-        fprintf(stderr, "# not root: no other user's process to test with\n");
-        return 0;
-    }
-    ck_assert_int_eq(pipe(hold), 0);
-    target = fork();
-    ck_assert_int_ge(target, 0);
-    if (target == 0) {
-        char b;
-        close(hold[1]);
-        while (read(hold[0], &b, 1) > 0) {
-        }
-        _exit(0);
-    }
-    close(hold[0]);
-    ck_assert_int_eq(pipe(pfd), 0);
-    checker = fork();
-    ck_assert_int_ge(checker, 0);
-    if (checker == 0) {
-        struct passwd *pw = getpwnam("nobody");
-        char buf[600];
-        close(pfd[0]);
-        close(hold[1]);
-        if (!pw || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-            _exit(2);
-        }
-        probe(target, buf, sizeof(buf));
-        if (write(pfd[1], buf, strlen(buf)) < 0) {
-            _exit(3);
-        }
-        _exit(0);
-    }
-    close(pfd[1]);
-    n = read(pfd[0], msg, len - 1);
-    close(pfd[0]);
-    ck_assert_int_eq(waitpid(checker, &status, 0), checker);
-    close(hold[1]);
-    ck_assert_int_eq(waitpid(target, NULL, 0), target);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "checker status %d", status);
-    ck_assert_int_gt(n, 0);
-    msg[n] = '\0';
-    *target_out = target;
-    return 1;
-}
 
 static void probe_ports(pid_t target, char *msg, apr_size_t len)
 {
@@ -1033,7 +955,7 @@ START_TEST(test_ports_of_pid_eacces)
     char msg[600], want[64];
     pid_t target;
 
-    if (!probe_as_nobody(probe_ports, &target, msg, sizeof(msg))) {
+    if (!sb_unit_probe_as_nobody(probe_ports, &target, msg, sizeof(msg))) {
         return;
     }
     ck_assert_msg(atoi(msg) == APR_EACCES, "expected EACCES, got: %s", msg);

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 
 #include <check.h>
+#include "sb_unit.h"
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -44,30 +45,6 @@ static void teardown(void)
 
 /* ---------------------------------------------------------------- helpers */
 
-static char *load(const char *name, apr_size_t *len)
-{
-    const char *top = getenv("top_srcdir");
-    const char *path;
-    FILE *f;
-    long n;
-    char *buf;
-
-    ck_assert_msg(top != NULL, "top_srcdir is not set (run through make check "
-                  "or set top_srcdir=/path/to/source)");
-    path = apr_pstrcat(pool, top, "/tests/data/", name, NULL);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    buf = apr_palloc(pool, (apr_size_t)n + 1);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (apr_size_t)n;
-    return buf;
-}
 
 /* Sum of "key: N kB" over all lines of text, in bytes; -1 when no line. */
 static long long file_kb(const char *text, const char *key)
@@ -185,7 +162,7 @@ static uint64_t hm_field(const sb_hostmem_t *m, int i)
 static void check_rollup_file(const char *name)
 {
     apr_size_t len;
-    const char *text = load(name, &len);
+    const char *text = sb_unit_load(pool, name, &len);
     sb_procmem_t m;
     apr_status_t rv = pm_exact(sb_procmem_parse_rollup, text, len, &m);
     int i;
@@ -229,8 +206,8 @@ END_TEST
 START_TEST(test_smaps_sum)
 {
     apr_size_t len, rlen;
-    const char *text = load("proc-smaps-apache2-child.txt", &len);
-    const char *rtext = load("proc-smaps_rollup-apache2-child.txt", &rlen);
+    const char *text = sb_unit_load(pool, "proc-smaps-apache2-child.txt", &len);
+    const char *rtext = sb_unit_load(pool, "proc-smaps_rollup-apache2-child.txt", &rlen);
     sb_procmem_t m, r;
     int nmaps = file_mappings(text), i;
 
@@ -263,7 +240,7 @@ END_TEST
 static void check_prefixes(pm_parser_t fn, const char *name, apr_size_t step)
 {
     apr_size_t len, cut, ok = 0;
-    const char *text = load(name, &len);
+    const char *text = sb_unit_load(pool, name, &len);
     sb_procmem_t full, m;
     int i;
 
@@ -360,7 +337,7 @@ END_TEST
 START_TEST(test_rollup_missing_lines)
 {
     apr_size_t len, i, o = 0;
-    const char *text = load("proc-smaps_rollup-apache2-child.txt", &len);
+    const char *text = sb_unit_load(pool, "proc-smaps_rollup-apache2-child.txt", &len);
     char *cut = apr_palloc(pool, len + 1);
     const char *line = text;
     sb_procmem_t m;
@@ -390,7 +367,7 @@ END_TEST
 START_TEST(test_meminfo_real)
 {
     apr_size_t len, cut;
-    const char *text = load("proc-meminfo.txt", &len);
+    const char *text = sb_unit_load(pool, "proc-meminfo.txt", &len);
     sb_hostmem_t h, full;
     int i;
 
@@ -548,61 +525,6 @@ START_TEST(test_read_zombie)
 }
 END_TEST
 
-/* Another user's process, made here: as root, a child that stays root
- * (blocked on a pipe) is the target, and a second child that becomes
- * nobody runs probe on it and sends back "rv message".  Returns 0 when not
- * root (no other user to become). */
-static int probe_as_nobody(void (*probe)(pid_t, char *, apr_size_t), pid_t *target_out,
-                           char *msg, apr_size_t len)
-{
-    int hold[2], pfd[2], status;
-    pid_t target, checker;
-    ssize_t n;
-
-    if (geteuid() != 0) {
-        fprintf(stderr, "# not root: no other user's process to test with\n");
-        return 0;
-    }
-    ck_assert_int_eq(pipe(hold), 0);
-    target = fork();
-    ck_assert_int_ge(target, 0);
-    if (target == 0) {
-        char b;
-        close(hold[1]);
-        while (read(hold[0], &b, 1) > 0) {
-        }
-        _exit(0);
-    }
-    close(hold[0]);
-    ck_assert_int_eq(pipe(pfd), 0);
-    checker = fork();
-    ck_assert_int_ge(checker, 0);
-    if (checker == 0) {
-        struct passwd *pw = getpwnam("nobody");
-        char buf[600];
-        close(pfd[0]);
-        close(hold[1]);
-        if (!pw || setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0) {
-            _exit(2);
-        }
-        probe(target, buf, sizeof(buf));
-        if (write(pfd[1], buf, strlen(buf)) < 0) {
-            _exit(3);
-        }
-        _exit(0);
-    }
-    close(pfd[1]);
-    n = read(pfd[0], msg, len - 1);
-    close(pfd[0]);
-    ck_assert_int_eq(waitpid(checker, &status, 0), checker);
-    close(hold[1]);
-    ck_assert_int_eq(waitpid(target, NULL, 0), target);
-    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "checker status %d", status);
-    ck_assert_int_gt(n, 0);
-    msg[n] = '\0';
-    *target_out = target;
-    return 1;
-}
 
 static void probe_memory(pid_t target, char *msg, apr_size_t len)
 {
@@ -617,7 +539,7 @@ START_TEST(test_read_eacces)
     char msg[600], want[64];
     pid_t target;
 
-    if (!probe_as_nobody(probe_memory, &target, msg, sizeof(msg))) {
+    if (!sb_unit_probe_as_nobody(probe_memory, &target, msg, sizeof(msg))) {
         return;
     }
     ck_assert_msg(atoi(msg) == APR_EACCES, "expected EACCES, got: %s", msg);

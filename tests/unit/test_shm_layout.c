@@ -4,6 +4,7 @@
  * mapping and the detection of a replaced segment.
  */
 #include <check.h>
+#include "sb_unit.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -299,10 +300,7 @@ int main(void)
 {
     Suite *s = suite_create("shm");
     TCase *tc = tcase_create("shm");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     srand((unsigned)getpid());
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, layout_matches_debian_2_4_71);
@@ -316,10 +314,5 @@ int main(void)
     tcase_add_test(tc, replaced_segment_is_reattached);
     tcase_add_test(tc, generation_change_is_reported);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sb_unit_run(s);
 }

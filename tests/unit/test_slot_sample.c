@@ -1,5 +1,6 @@
 /* Unit tests of the slot table and the sample counting rules. */
 #include <check.h>
+#include "sb_unit.h"
 #include <stdlib.h>
 #include <string.h>
 #include <apr_general.h>
@@ -104,10 +105,7 @@ int main(void)
 {
     Suite *s = suite_create("slot_sample");
     TCase *tc = tcase_create("core");
-    SRunner *sr;
-    int failed;
 
-    apr_initialize();
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, table_is_indexed_by_state_and_chars_round_trip);
     tcase_add_test(tc, busy_follows_mod_status);
@@ -115,10 +113,5 @@ int main(void)
     tcase_add_test(tc, unknown_fields_start_unknown);
     tcase_add_test(tc, old_generation_ready_slots_are_not_idle);
     suite_add_tcase(s, tc);
-    sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return sb_unit_run(s);
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include <check.h>
+#include "sb_unit.h"
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
@@ -35,32 +36,6 @@ static void teardown(void)
 
 /* ---------------------------------------------------------------- helpers */
 
-/* The file's bytes, NUL-terminated for the helpers (the parser never sees
- * the NUL). */
-static char *load(const char *name, apr_size_t *len)
-{
-    const char *top = getenv("top_srcdir");
-    const char *path;
-    FILE *f;
-    long n;
-    char *buf;
-
-    ck_assert_msg(top != NULL, "top_srcdir is not set (run through make check "
-                  "or set top_srcdir=/path/to/source)");
-    path = apr_pstrcat(pool, top, "/tests/data/", name, NULL);
-    f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-    n = ftell(f);
-    ck_assert_int_ge(n, 0);
-    rewind(f);
-    buf = apr_palloc(pool, (apr_size_t)n + 1);
-    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    buf[n] = '\0';
-    *len = (apr_size_t)n;
-    return buf;
-}
 
 static apr_status_t parse(const char *data, apr_size_t len, sb_sample_t **s,
                           sb_status_report_t *report)
@@ -250,7 +225,7 @@ static const struct {
 START_TEST(test_real_capture)
 {
     apr_size_t len;
-    const char *text = load(captures[_i].file, &len);
+    const char *text = sb_unit_load(pool, captures[_i].file, &len);
     const char *sb = must_value(text, "Scoreboard");
     sb_status_report_t r;
     sb_sample_t *s;
@@ -340,7 +315,7 @@ END_TEST
 START_TEST(test_real_capture_crlf)
 {
     apr_size_t len;
-    const char *text = load(captures[_i].file, &len);
+    const char *text = sb_unit_load(pool, captures[_i].file, &len);
     const char *crlf = to_crlf(text);
     sb_status_report_t r;
     sb_sample_t *lf, *dos;
@@ -355,7 +330,7 @@ END_TEST
 START_TEST(test_report_may_be_null)
 {
     apr_size_t len;
-    const char *text = load("status-auto-worker.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-worker.txt", &len);
     sb_sample_t *s;
 
     ck_assert_int_eq(parse(text, len, &s, NULL), APR_SUCCESS);
@@ -369,7 +344,7 @@ END_TEST
 START_TEST(test_event_2457_duplicates)
 {
     apr_size_t len;
-    const char *text = load("status-auto-event-2.4.57.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-event-2.4.57.txt", &len);
     const char *sb = must_value(text, "Scoreboard");
     sb_status_report_t r;
     sb_sample_t *s;
@@ -395,7 +370,7 @@ END_TEST
 START_TEST(test_duplicate_first_kept)
 {
     apr_size_t len;
-    const char *text = load("status-auto-event-2.4.57.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-event-2.4.57.txt", &len);
     const char *second = strstr(strstr(text, "\nStopping: "), "\nBusyWorkers: ");
     const char *edited;
     sb_status_report_t r;
@@ -418,7 +393,7 @@ END_TEST
 START_TEST(test_pre_2413)
 {
     apr_size_t len;
-    const char *text = load("status-auto-worker-2.4.12.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-worker-2.4.12.txt", &len);
     const char *sb = must_value(text, "Scoreboard");
     sb_status_report_t r;
     sb_sample_t *s;
@@ -475,7 +450,7 @@ END_TEST
 START_TEST(test_missing_final_newline)
 {
     apr_size_t len;
-    const char *text = load("status-auto-prefork.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-prefork.txt", &len);
     const char *sb = must_value(text, "Scoreboard");
     const char *more;
     sb_status_report_t r;
@@ -501,7 +476,7 @@ END_TEST
 START_TEST(test_other_modules_ignored)
 {
     apr_size_t len;
-    const char *text = load("status-auto-event.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-event.txt", &len);
     char *longline = apr_palloc(pool, 70001);
     const char *more;
     sb_status_report_t r;
@@ -531,7 +506,7 @@ END_TEST
 START_TEST(test_truncated_in_scoreboard)
 {
     apr_size_t len;
-    const char *text = load("status-auto-worker.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-worker.txt", &len);
     const char *sbline = strstr(text, "\nScoreboard: ") + 1;
     const char *sb = must_value(text, "Scoreboard");
     apr_size_t cut = (apr_size_t)(sbline - text) + strlen("Scoreboard: ") + 5;
@@ -555,7 +530,7 @@ END_TEST
 START_TEST(test_truncated_before_scoreboard)
 {
     apr_size_t len;
-    const char *text = load("status-auto-worker.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-worker.txt", &len);
     apr_size_t at = (apr_size_t)(strstr(text, "\nScoreboard: ") + 1 - text);
     sb_status_report_t r;
     sb_sample_t *s = (sb_sample_t *)1;
@@ -644,7 +619,7 @@ END_TEST
 START_TEST(test_malformed_numbers)
 {
     apr_size_t len;
-    const char *text = load("status-auto-prefork.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-prefork.txt", &len);
     const char *sb = must_value(text, "Scoreboard");
     const char *bad;
     sb_status_report_t r;
@@ -688,7 +663,7 @@ END_TEST
 START_TEST(test_line_without_separator)
 {
     apr_size_t len;
-    const char *text = load("status-auto-worker.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-worker.txt", &len);
     const char *second = strchr(strchr(text, '\n') + 1, '\n') + 1;
     const char *bad;
     sb_status_report_t r;
@@ -706,7 +681,7 @@ END_TEST
 START_TEST(test_unknown_scoreboard_char)
 {
     apr_size_t len;
-    const char *text = load("status-auto-prefork.txt", &len);
+    const char *text = sb_unit_load(pool, "status-auto-prefork.txt", &len);
     const char *sb = must_value(text, "Scoreboard");
     char *edited_sb = apr_pstrdup(pool, sb);
     sb_status_report_t r;
@@ -738,7 +713,7 @@ END_TEST
 START_TEST(test_html_page)
 {
     apr_size_t len;
-    const char *text = load("status-html-prefork.html", &len);
+    const char *text = sb_unit_load(pool, "status-html-prefork.html", &len);
     sb_status_report_t r;
     sb_sample_t *s;
 
