@@ -1,0 +1,639 @@
+/*
+ * sbtop - the live ncurses view of Apache httpd's worker slots.
+ *
+ * Samples the scoreboard (shared memory, mod_status as fallback) and the
+ * kernel's sockets on deadlines, feeds sb_estimator, and redraws at the
+ * refresh interval: header, slot map, gauges, rate sparklines, the capacity
+ * line and the views switched by the keys of sbtop_keys.c.  Batch mode
+ * (-b) prints plain-text frames; --history with --at replays what sbagent
+ * recorded.  See sbtop(1).
+ */
+#include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curses.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "sb_config.h"
+#include "sb_shm.h"
+#include "sbtop.h"
+#include "sbtop_keys.h"
+
+#ifndef SB_SYSCONFDIR
+#define SB_SYSCONFDIR "/etc"
+#endif
+#ifndef SB_DEFAULT_CONFIG
+#define SB_DEFAULT_CONFIG SB_SYSCONFDIR "/sbtune/sbtune.yaml"
+#endif
+
+static const char *prog = "sbtop";
+
+/* ------------------------------------------------------------ options */
+
+enum {
+    OPT_BATCH = 'b', OPT_ITER = 'n', OPT_DELAY = 'd', OPT_CONFIG = 'c', OPT_HELP = 'h',
+    OPT_VERSION = 'V',
+    OPT_ASCII = 256, OPT_NO_COLOR, OPT_AT, OPT_KA_TIMEOUT, OPT_MAX_WORKERS, OPT_WIDTH,
+    OPT_SHARED_BASE = 1000
+};
+
+typedef struct {
+    int id;
+    const char *name;
+    int has_arg;
+    const char *arg;
+    const char *help;
+} sbt_opt_t;
+
+static const sbt_opt_t opts[] = {
+    { OPT_CONFIG, "config", required_argument, "FILE",
+      "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
+    { OPT_BATCH, "batch", no_argument, NULL,
+      "batch mode: print plain-text frames to stdout instead of the screen" },
+    { OPT_ITER, "iterations", required_argument, "N",
+      "stop after N frames (batch mode default 1; interactive: unlimited)" },
+    { OPT_DELAY, "delay", required_argument, "SECONDS",
+      "refresh interval, or time between batch frames (default 1, 0.1 to 3600)" },
+    { OPT_ASCII, "ascii", no_argument, NULL,
+      "draw bars, sparklines and lines with ASCII only (default in non-UTF-8 locales)" },
+    { OPT_NO_COLOR, "no-color", no_argument, NULL,
+      "monochrome: no colours (also when NO_COLOR is set in the environment)" },
+    { OPT_AT, "at", required_argument, "TIME",
+      "replay --history at TIME: unix seconds, \"YYYY-MM-DD HH:MM[:SS]\" (local) or last" },
+    { OPT_KA_TIMEOUT, "keepalive-timeout", required_argument, "SECONDS",
+      "httpd's KeepAliveTimeout, named in the capacity line (default unknown)" },
+    { OPT_MAX_WORKERS, "max-request-workers", required_argument, "N",
+      "httpd's MaxRequestWorkers (default: from mod_status for prefork, else all slots)" },
+    { OPT_WIDTH, "width", required_argument, "COLUMNS",
+      "batch mode: frame width (default $COLUMNS or 80)" },
+    { OPT_HELP, "help", no_argument, NULL, "show this help and exit" },
+    { OPT_VERSION, "version", no_argument, NULL, "show the version and exit" },
+};
+#define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static void usage(FILE *out)
+{
+    apr_size_t i;
+    int k;
+
+    fprintf(out,
+            "Usage: %s [--scoreboard PATH] [--status-url URL] [OPTION]...\n"
+            "       %s -b [-n N] [-d SECONDS] [--scoreboard PATH | --status-url URL]\n"
+            "       %s --history FILE --at TIME [-b]\n"
+            "Live view of an Apache httpd's worker slots: slot map, gauges, rates,\n"
+            "keep-alive behaviour and capacity headroom.\n\n", prog, prog, prog);
+    for (i = 0; i < NOPTS; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        if (opts[i].id < 256) {
+            fprintf(out, "  -%c, %-32s %s\n", opts[i].id, left, opts[i].help);
+        }
+        else {
+            fprintf(out, "      %-32s %s\n", left, opts[i].help);
+        }
+    }
+    fprintf(out, "\nOptions that are also keys of the YAML file (-s is --scoreboard, "
+            "-u --status-url):\n");
+    sb_config_help(out, SB_PROG_TOP);
+    fprintf(out, "\nKeys:\n");
+    for (k = 0; k < sbt_nkeys; k++) {
+        fprintf(out, "  %-8s %s\n", sbt_keys[k].label, sbt_keys[k].help);
+    }
+    fprintf(out, "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
+            "3 source unavailable (batch mode: no sample could be taken).  See sbtop(1).\n");
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    double d;
+
+    errno = 0;
+    d = strtod(s, &end);
+    if (errno || end == s || *end || !(d >= lo && d <= hi)) {
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+/* ------------------------------------------------------------ terminal */
+
+static volatile sig_atomic_t curses_on;
+static volatile sig_atomic_t got_stop;
+
+static void restore_terminal(void)
+{
+    if (curses_on) {
+        curses_on = 0;
+        curs_set(1);
+        endwin();
+    }
+}
+
+static void on_stop(int sig)
+{
+    got_stop = sig;
+}
+
+static void on_fatal(int sig)
+{
+    restore_terminal();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL };
+    apr_size_t i;
+
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = SA_RESETHAND;
+    for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+        sigaction(fatal[i], &sa, NULL);
+    }
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int start_curses(sbt_app_t *app, char *err, apr_size_t errlen)
+{
+    SCREEN *scr = newterm(NULL, stdout, stdin);
+
+    if (!scr) {
+        const char *t = getenv("TERM");
+        snprintf(err, errlen, "cannot use the terminal (TERM=%s): use -b for batch mode",
+                 t ? t : "unset");
+        return -1;
+    }
+    curses_on = 1;
+    set_term(scr);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    if (app->color && has_colors()) {
+        start_color();
+    }
+    else {
+        app->color = 0;
+    }
+    sbt_draw_init_colors(app->color);
+    return 0;
+}
+
+/* ------------------------------------------------------------ keys */
+
+static void step_delay(sbt_app_t *app, int dir)
+{
+    int i;
+
+    if (dir > 0) {
+        for (i = 0; i < sbt_ndelays; i++) {
+            if (sbt_delays[i] > app->delay + 1e-9) {
+                app->delay = sbt_delays[i];
+                return;
+            }
+        }
+    }
+    else {
+        for (i = sbt_ndelays - 1; i >= 0; i--) {
+            if (sbt_delays[i] < app->delay - 1e-9) {
+                app->delay = sbt_delays[i];
+                return;
+            }
+        }
+    }
+}
+
+/* Act on key k; returns 1 when the screen must be redrawn now. */
+static int dispatch(sbt_app_t *app, int k)
+{
+    const sbt_key_t *b = sbt_key_find(k);
+
+    if (app->help) {
+        app->help = 0;
+        if (!b || b->action == SBT_ACT_HELP || b->action == SBT_ACT_CLOSE) {
+            return 1;
+        }
+    }
+    if (!b) {
+        return 0;
+    }
+    switch (b->action) {
+    case SBT_ACT_QUIT: app->quit = 1; break;
+    case SBT_ACT_HELP: app->help = 1; break;
+    case SBT_ACT_CLOSE: break;
+    case SBT_ACT_DASHBOARD: app->view = SBT_VIEW_DASHBOARD; break;
+    case SBT_ACT_WORKERS: app->view = SBT_VIEW_WORKERS; break;
+    case SBT_ACT_CLIENTS: app->view = SBT_VIEW_CLIENTS; break;
+    case SBT_ACT_GAPS: app->view = SBT_VIEW_GAPS; break;
+    case SBT_ACT_SORT:
+        app->sort = (sbt_sort_t)((app->sort + 1) % SBT_NSORTS);
+        app->view = SBT_VIEW_WORKERS;
+        break;
+    case SBT_ACT_REVERSE:
+        app->sort_reverse = !app->sort_reverse;
+        app->view = SBT_VIEW_WORKERS;
+        break;
+    case SBT_ACT_PAUSE: app->paused = !app->paused; break;
+    case SBT_ACT_SLOWER: step_delay(app, 1); break;
+    case SBT_ACT_FASTER: step_delay(app, -1); break;
+    case SBT_ACT_REDRAW: clearok(curscr, TRUE); break;
+    case SBT_ACT_BACK_SECOND:
+    case SBT_ACT_FORWARD_SECOND:
+    case SBT_ACT_BACK_MINUTE:
+    case SBT_ACT_FORWARD_MINUTE:
+        if (app->replay) {
+            static const int step[] = { -1, 1, -60, 60 };
+            app->at += step[b->action - SBT_ACT_BACK_SECOND];
+            sbt_replay_load(app);
+        }
+        break;
+    }
+    return 1;
+}
+
+/* ------------------------------------------------------------ loops */
+
+static void draw_screen(sbt_app_t *app)
+{
+    sbt_canvas_t cv;
+
+    memset(&cv, 0, sizeof(cv));
+    cv.curses = 1;
+    cv.rows = LINES;
+    cv.cols = COLS;
+    cv.ascii = app->ascii;
+    sbt_render(&cv, app);
+    refresh();
+}
+
+static int interactive(sbt_app_t *app)
+{
+    apr_time_t now = apr_time_now(), next_draw = now, wake;
+    long frames = 0;
+    int force = 1;
+
+    while (!got_stop && !app->quit) {
+        int ch;
+        long ms;
+
+        now = apr_time_now();
+        wake = app->replay ? now + apr_time_from_sec(1) : sbt_source_poll(app, now);
+        now = apr_time_now();
+        if (now >= next_draw || force) {
+            if (!app->replay) {
+                sbt_source_tick(app, now);
+            }
+            if (!app->paused || force) {
+                draw_screen(app);
+                frames++;
+                if (app->iterations > 0 && frames >= app->iterations) {
+                    break;
+                }
+            }
+            force = 0;
+            if (now >= next_draw) {
+                next_draw += (apr_interval_time_t)(app->delay * APR_USEC_PER_SEC);
+                if (next_draw <= now) {
+                    next_draw = now + (apr_interval_time_t)(app->delay * APR_USEC_PER_SEC);
+                }
+            }
+        }
+        if (next_draw < wake) {
+            wake = next_draw;
+        }
+        /* round up: a 0 ms timeout before a deadline would spin */
+        ms = (long)((wake - apr_time_now() + 999) / 1000);
+        if (ms < 0) {
+            ms = 0;
+        }
+        if (ms > 1000) {
+            ms = 1000;
+        }
+        timeout((int)ms);
+        ch = getch();
+        if (ch == ERR) {
+            continue;
+        }
+        if (ch == KEY_RESIZE) {
+            force = 1;
+            continue;
+        }
+        if (dispatch(app, ch)) {
+            force = 1;
+        }
+        if (ch == '+' || ch == '-' || ch == '=' || ch == '_') {
+            next_draw = apr_time_now();
+        }
+    }
+    return SBT_EXIT_OK;
+}
+
+static void print_frame(sbt_app_t *app, apr_pool_t *p)
+{
+    sbt_canvas_t cv;
+
+    sbt_canvas_text(&cv, 400, app->width, p);
+    cv.ascii = 1;
+    sbt_render(&cv, app);
+    sbt_canvas_print(&cv, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+static int batch(sbt_app_t *app)
+{
+    apr_pool_t *fp;
+    long n;
+    apr_time_t start = apr_time_now(), next;
+
+    apr_pool_create(&fp, app->pool);
+    if (app->replay) {
+        for (n = 0; n < app->iterations && !got_stop; n++) {
+            apr_pool_clear(fp);
+            sbt_replay_load(app);
+            print_frame(app, fp);
+            app->at++;
+        }
+        return SBT_EXIT_OK;
+    }
+    /* the first frame waits for the first sample (at most 2 s) */
+    while (!got_stop && app->samples_taken == 0 && !app->down
+           && apr_time_now() - start < apr_time_from_sec(2)) {
+        apr_time_t wake = sbt_source_poll(app, apr_time_now()), now = apr_time_now();
+        if (app->samples_taken == 0 && wake > now) {
+            apr_sleep(wake - now);
+        }
+    }
+    if (app->samples_taken == 0) {
+        fprintf(stderr, "%s: no sample could be taken: %s\n", prog,
+                app->down_msg[0] ? app->down_msg : app->notice);
+        return SBT_EXIT_UNAVAILABLE;
+    }
+    next = apr_time_now();
+    for (n = 0; n < app->iterations && !got_stop; n++) {
+        apr_time_t now = apr_time_now();
+        while (!got_stop && now < next) {
+            apr_time_t wake = sbt_source_poll(app, now);
+            now = apr_time_now();
+            if (wake > next) {
+                wake = next;
+            }
+            if (wake > now) {
+                apr_sleep(wake - now);
+            }
+            now = apr_time_now();
+        }
+        sbt_source_poll(app, now);
+        sbt_source_tick(app, apr_time_now());
+        apr_pool_clear(fp);
+        print_frame(app, fp);
+        if (ferror(stdout)) {
+            fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
+            return SBT_EXIT_FAILURE;
+        }
+        next += (apr_interval_time_t)(app->delay * APR_USEC_PER_SEC);
+    }
+    return SBT_EXIT_OK;
+}
+
+/* ------------------------------------------------------------ main */
+
+int main(int argc, char **argv)
+{
+    struct option lopts[NOPTS + 64];
+    char shortopts[2 * NOPTS + 8];
+    apr_size_t i, k = 0;
+    int nl = 0, c, rc, no_color = 0, ascii = 0;
+    apr_pool_t *pool;
+    sb_config_t cfg;
+    sbt_app_t *app;
+    const char *config_file = NULL, *at = NULL, *nc;
+    char err[1024];
+    struct {
+        const char *key;
+        const char *value;
+        char origin[80];
+    } cmdline[64];
+    int ncmdline = 0;
+
+    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+    app = apr_pcalloc(pool, sizeof(*app));
+    app->pool = pool;
+    app->delay = 1;
+    app->ka_timeout = -1;
+    app->iterations = -1;
+    app->color = 1;
+
+    for (i = 0; i < NOPTS; i++) {
+        lopts[nl].name = opts[i].name;
+        lopts[nl].has_arg = opts[i].has_arg;
+        lopts[nl].flag = NULL;
+        lopts[nl].val = opts[i].id;
+        nl++;
+        if (opts[i].id < 256) {
+            shortopts[k++] = (char)opts[i].id;
+            if (opts[i].has_arg == required_argument) {
+                shortopts[k++] = ':';
+            }
+        }
+    }
+    memcpy(shortopts + k, "s:u:", 5);
+    nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
+                           SB_PROG_TOP, OPT_SHARED_BASE, pool);
+    memset(&lopts[nl], 0, sizeof(lopts[nl]));
+
+    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
+        double d;
+        switch (c) {
+        case OPT_CONFIG: config_file = optarg; break;
+        case OPT_BATCH: app->batch = 1; break;
+        case OPT_ASCII: ascii = 1; break;
+        case OPT_NO_COLOR: no_color = 1; break;
+        case OPT_AT: at = optarg; break;
+        case OPT_ITER:
+            if (parse_double(optarg, 1, 100000000, &d) != 0 || d != floor(d)) {
+                fprintf(stderr, "%s: -n takes a number of frames from 1 to 100000000, not '%s'\n",
+                        prog, optarg);
+                return SBT_EXIT_USAGE;
+            }
+            app->iterations = (long)d;
+            break;
+        case OPT_DELAY:
+            if (parse_double(optarg, 0.1, 3600, &d) != 0) {
+                fprintf(stderr, "%s: -d takes seconds from 0.1 to 3600, not '%s'\n", prog, optarg);
+                return SBT_EXIT_USAGE;
+            }
+            app->delay = d;
+            break;
+        case OPT_KA_TIMEOUT:
+            if (parse_double(optarg, 0, 86400, &d) != 0) {
+                fprintf(stderr, "%s: --keepalive-timeout takes seconds from 0 to 86400, not "
+                        "'%s'\n", prog, optarg);
+                return SBT_EXIT_USAGE;
+            }
+            app->ka_timeout = d;
+            break;
+        case OPT_MAX_WORKERS:
+            if (parse_double(optarg, 1, 1000000, &d) != 0 || d != floor(d)) {
+                fprintf(stderr, "%s: --max-request-workers takes a number from 1 to 1000000, "
+                        "not '%s'\n", prog, optarg);
+                return SBT_EXIT_USAGE;
+            }
+            app->max_workers_opt = (int)d;
+            break;
+        case OPT_WIDTH:
+            if (parse_double(optarg, 40, 1000, &d) != 0 || d != floor(d)) {
+                fprintf(stderr, "%s: --width takes columns from 40 to 1000, not '%s'\n", prog,
+                        optarg);
+                return SBT_EXIT_USAGE;
+            }
+            app->width = (int)d;
+            break;
+        case 's':
+        case 'u':
+            if (ncmdline < 64) {
+                cmdline[ncmdline].key = c == 's' ? "scoreboard" : "status_url";
+                cmdline[ncmdline].value = optarg;
+                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "-%c", c);
+                ncmdline++;
+            }
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            return SBT_EXIT_OK;
+        case OPT_VERSION:
+            printf("sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n", PACKAGE_NAME,
+                   PACKAGE_VERSION, sb_shm_build_version());
+            return SBT_EXIT_OK;
+        default:
+            if (c >= OPT_SHARED_BASE && c < OPT_SHARED_BASE + sb_config_noptions) {
+                const sb_config_opt_t *o = &sb_config_options[c - OPT_SHARED_BASE];
+                char name[64];
+                if (ncmdline >= 64) {
+                    fprintf(stderr, "%s: too many options\n", prog);
+                    return SBT_EXIT_USAGE;
+                }
+                cmdline[ncmdline].key = o->key;
+                cmdline[ncmdline].value = optarg ? optarg : "true";
+                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "--%s",
+                         sb_config_long_name(o, name, sizeof(name)));
+                ncmdline++;
+                break;
+            }
+            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
+            return SBT_EXIT_USAGE;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
+                prog, argv[optind], prog);
+        return SBT_EXIT_USAGE;
+    }
+
+    sb_config_defaults(&cfg, pool);
+    if (!config_file && access(SB_DEFAULT_CONFIG, F_OK) == 0) {
+        config_file = SB_DEFAULT_CONFIG;
+    }
+    if (config_file && sb_config_load(&cfg, pool, config_file, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return SBT_EXIT_USAGE;
+    }
+    for (c = 0; c < ncmdline; c++) {
+        if (sb_config_set(&cfg, pool, cmdline[c].key, cmdline[c].value, cmdline[c].origin,
+                          SB_PROG_TOP, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SBT_EXIT_USAGE;
+        }
+    }
+    app->cfg = &cfg;
+    if (app->iterations < 0) {
+        app->iterations = app->batch ? 1 : 0;
+    }
+    if (app->width == 0) {
+        const char *cols = getenv("COLUMNS");
+        app->width = cols && atoi(cols) >= 40 && atoi(cols) <= 1000 ? atoi(cols) : 80;
+    }
+    nc = getenv("NO_COLOR");
+    app->color = !no_color && !(nc && nc[0]);
+    setlocale(LC_ALL, "");
+    app->ascii = ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    app->max_workers = app->max_workers_opt;
+    apr_pool_create(&app->spool[0], pool);
+    apr_pool_create(&app->spool[1], pool);
+
+    if (at) {
+        if (!cfg.history[0]) {
+            fprintf(stderr, "%s: --at needs --history FILE (the agent's history)\n", prog);
+            return SBT_EXIT_USAGE;
+        }
+        app->history_path = cfg.history;
+        if (sbt_replay_open(app, at, err, sizeof(err), &rc) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return rc;
+        }
+        sbt_replay_load(app);
+    }
+    else {
+        if (!cfg.scoreboard[0] && !cfg.status_url[0]) {
+            fprintf(stderr, "%s: give a source: --scoreboard PATH (httpd's ScoreBoardFile) "
+                    "and/or --status-url URL, or --history FILE --at TIME\n"
+                    "Try '%s --help' for more information.\n", prog, prog);
+            return SBT_EXIT_USAGE;
+        }
+        if (sbt_source_init(app, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SBT_EXIT_USAGE;
+        }
+    }
+
+    install_signals();
+    if (app->batch) {
+        rc = batch(app);
+    }
+    else {
+        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+            fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
+            return SBT_EXIT_USAGE;
+        }
+        atexit(restore_terminal);
+        if (start_curses(app, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SBT_EXIT_FAILURE;
+        }
+        rc = interactive(app);
+        restore_terminal();
+    }
+    if (!app->replay) {
+        sbt_source_close(app);
+    }
+    else {
+        sb_history_close(app->history);
+    }
+    return rc;
+}
