@@ -1,0 +1,58 @@
+/*
+ * sbtune - turns sbagent's measurements into KeepAliveTimeout and
+ * MaxRequestWorkers.
+ *
+ * This version has the planning calculator (sbtune plan), which needs no
+ * history: the planning article's arithmetic, with Erlang C on top.
+ */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+
+#include "sbtune.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: sbtune plan --conn-rate R --hold-time S [OPTION]...\n"
+            "       sbtune plan --slots N --hold-time S [--conn-rate R]\n"
+            "       sbtune --help | --version\n"
+            "Plan KeepAliveTimeout and MaxRequestWorkers for Apache httpd from a\n"
+            "connection rate and a hold time (see 'sbtune plan --help').\n\n"
+            "Exit status: 0 ok, 1 other failure, 2 usage error, 4 the memory cap makes\n"
+            "the keep-alive plan impossible (the fallback is printed).  See sbtune(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+    apr_pool_t *pool;
+    int rc;
+
+    apr_app_initialize(&argc, (const char *const **)&argv, NULL);
+    atexit(apr_terminate);
+    apr_pool_create(&pool, NULL);
+
+    if (argc < 2) {
+        usage(stderr);
+        return SBTUNE_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(stdout);
+        return SBTUNE_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("sbtune (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+        return SBTUNE_EXIT_OK;
+    }
+    if (strcmp(argv[1], "plan") == 0) {
+        rc = sbtune_plan_main(argc - 1, argv + 1, pool);
+        apr_pool_destroy(pool);
+        return rc;
+    }
+    fprintf(stderr, "sbtune: unknown command '%s'\n"
+            "Try 'sbtune --help' for more information.\n", argv[1]);
+    return SBTUNE_EXIT_USAGE;
+}
