@@ -13,17 +13,22 @@
 #include <apr_general.h>
 
 #include "sbtune.h"
+#include "sbtune_apply.h"
 
 static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: sbtune plan --conn-rate R --hold-time S [OPTION]...\n"
             "       sbtune plan --slots N --hold-time S [--conn-rate R]\n"
+            "       sbtune report --history FILE [OPTION]...\n"
+            "       sbtune apply --snippet FILE --set Directive=value... [OPTION]...\n"
             "       sbtune --help | --version\n"
             "Plan KeepAliveTimeout and MaxRequestWorkers for Apache httpd from a\n"
-            "connection rate and a hold time (see 'sbtune plan --help').\n\n"
+            "connection rate and a hold time (see 'sbtune plan --help'), or from the\n"
+            "agent's history (see 'sbtune report --help').\n\n"
             "Exit status: 0 ok, 1 other failure, 2 usage error, 4 the memory cap makes\n"
-            "the keep-alive plan impossible (the fallback is printed).  See sbtune(8).\n");
+            "the keep-alive plan impossible (the fallback is printed), 5 too little\n"
+            "history (what is missing is printed).  See sbtune(8).\n");
 }
 
 int main(int argc, char **argv)
@@ -49,10 +54,18 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "plan") == 0) {
         rc = sbtune_plan_main(argc - 1, argv + 1, pool);
-        apr_pool_destroy(pool);
-        return rc;
     }
-    fprintf(stderr, "sbtune: unknown command '%s'\n"
-            "Try 'sbtune --help' for more information.\n", argv[1]);
-    return SBTUNE_EXIT_USAGE;
+    else if (strcmp(argv[1], "report") == 0) {
+        rc = sbtune_report_main(argc - 1, argv + 1, pool);
+    }
+    else if (strcmp(argv[1], "apply") == 0) {
+        rc = sbtune_cmd_apply(argc - 1, argv + 1);
+    }
+    else {
+        fprintf(stderr, "sbtune: unknown command '%s'\n"
+                "Try 'sbtune --help' for more information.\n", argv[1]);
+        rc = SBTUNE_EXIT_USAGE;
+    }
+    apr_pool_destroy(pool);
+    return rc;
 }

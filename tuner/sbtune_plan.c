@@ -213,7 +213,7 @@ static int parse_prob(int id, const char *s, double *out)
                         " 100%)", out);
 }
 
-static void json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
                         const sb_model_sizing_t *s)
 {
     sb_json_object_begin(j, key);
@@ -233,7 +233,7 @@ static void json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
     sb_json_object_end(j);
 }
 
-static void json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
                        const sb_model_sizing_t *s)
 {
     sb_json_object_begin(j, key);
@@ -260,7 +260,7 @@ static void json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
     sb_json_object_end(j);
 }
 
-static void print_directives(FILE *out, sb_model_mpm_t mpm, const sb_model_sizing_t *s)
+void sbtune_print_directives(FILE *out, sb_model_mpm_t mpm, const sb_model_sizing_t *s)
 {
     fprintf(out, "    KeepAlive %s\n", s->keepalive ? "On" : "Off");
     if (s->keepalive) {
@@ -524,7 +524,7 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
         sb_json_object_begin(j, NULL);
         sb_json_string(j, "mode", "plan");
         sb_json_string(j, "status", plan->status == SB_MODEL_OK ? "ok" : "no_fit");
-        json_sizing(j, "recommendation", cfg.mpm, &plan->rec);
+        sbtune_json_sizing(j, "recommendation", cfg.mpm, &plan->rec);
         sb_json_object_begin(j, "current");
         sb_json_string(j, "KeepAlive", cur.keepalive ? "On" : "Off");
         if (cur.keepalive) {
@@ -568,7 +568,7 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
             sb_json_double(j, "async_factor", cfg.async_factor);
         }
         sb_json_object_end(j);
-        json_model(j, "model", cfg.mpm, &plan->rec);
+        sbtune_json_model(j, "model", cfg.mpm, &plan->rec);
         sb_json_object_begin(j, "memory");
         sb_json_int_or_null(j, "max_workers", plan->mem_max_workers >= 0
                             ? plan->mem_max_workers : SB_UNKNOWN);
@@ -583,8 +583,8 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
         if (plan->has_event_alt) {
             sb_json_object_begin(j, "alternative");
             sb_json_string(j, "mpm", "event");
-            json_sizing(j, "recommendation", SB_MODEL_EVENT, &plan->event_alt);
-            json_model(j, "model", SB_MODEL_EVENT, &plan->event_alt);
+            sbtune_json_sizing(j, "recommendation", SB_MODEL_EVENT, &plan->event_alt);
+            sbtune_json_model(j, "model", SB_MODEL_EVENT, &plan->event_alt);
             sb_json_object_end(j);
         }
         sb_json_bool(j, "needs_full_restart", plan->needs_full_restart);
@@ -607,7 +607,7 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
         else {
             printf("\nRecommendation:\n");
         }
-        print_directives(stdout, cfg.mpm, &plan->rec);
+        sbtune_print_directives(stdout, cfg.mpm, &plan->rec);
         if (plan->needs_full_restart) {
             printf("  (needs a stop and a start: ServerLimit or ThreadLimit grows)\n");
         }
