@@ -50,8 +50,9 @@ echo
 echo "== the agent recorded $(sqlite3 "file:$hist?mode=ro" 'SELECT count(*) FROM second;' 2>/dev/null || echo '?') seconds in $hist"
 if [ -x "$top_builddir/tuner/sbtune" ]; then
     echo "== what sbtune would recommend for this server:"
-    "$top_builddir/tuner/sbtune" recommend --history "$hist" --scoreboard "$SB_SCOREBOARD" \
-        --mpm prefork --keepalive-timeout 5 2>&1 || true
+    echo "   (a demo records minutes, not the week sbtune plans from: --min-minutes 1)"
+    "$top_builddir/tuner/sbtune" report --history "$hist" --mpm prefork --keepalive-timeout 5 \
+        --max-request-workers 16 --server-limit 16 --min-minutes 1 2>&1 || true
 fi
 echo "== stopping the demo httpd, the load and the agent"
 sb_pass
