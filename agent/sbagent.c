@@ -368,17 +368,14 @@ int main(int argc, char **argv)
     const char *prog = "sbagent";
     char err[1024];
     int c, check_only = 0;
-    struct {
-        const char *key;
-        const char *value;
-        char origin[80];
-    } cmdline[64];
-    int ncmdline = 0;
+    sb_config_cmdline_t cmdline;
+    int rc;
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
     apr_pool_create(&pool, NULL);
     memset(&cli, 0, sizeof(cli));
+    memset(&cmdline, 0, sizeof(cmdline));
     cli.interval = apr_time_from_sec(1);
 
     for (i = 0; i < NOPTS; i++) {
@@ -449,11 +446,10 @@ int main(int argc, char **argv)
         }
         case 's':
         case 'u':
-            if (ncmdline < 64) {
-                cmdline[ncmdline].key = c == 's' ? "scoreboard" : "status_url";
-                cmdline[ncmdline].value = optarg;
-                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "-%c", c);
-                ncmdline++;
+            if (sb_config_cmdline_add(&cmdline, c == 's' ? "scoreboard" : "status_url", optarg,
+                                      c == 's' ? "-s" : "-u") != 0) {
+                fprintf(stderr, "%s: too many options\n", prog);
+                return SB_EXIT_USAGE;
             }
             break;
         case OPT_HELP:
@@ -464,20 +460,13 @@ int main(int argc, char **argv)
                    PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
             return SB_EXIT_OK;
         default:
-            if (c >= OPT_SHARED_BASE && c < OPT_SHARED_BASE + sb_config_noptions) {
-                const sb_config_opt_t *o = &sb_config_options[c - OPT_SHARED_BASE];
-                char name[64];
-                if (ncmdline >= 64) {
-                    fprintf(stderr, "%s: too many options\n", prog);
-                    return SB_EXIT_USAGE;
-                }
-                cmdline[ncmdline].key = o->key;
-                /* a boolean given as --flag means true */
-                cmdline[ncmdline].value = optarg ? optarg : "true";
-                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "--%s",
-                         sb_config_long_name(o, name, sizeof(name)));
-                ncmdline++;
+            rc = sb_config_cmdline_getopt(&cmdline, c, OPT_SHARED_BASE, optarg);
+            if (rc == 0) {
                 break;
+            }
+            if (rc < 0) {
+                fprintf(stderr, "%s: too many options\n", prog);
+                return SB_EXIT_USAGE;
             }
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return SB_EXIT_USAGE;
@@ -490,24 +479,13 @@ int main(int argc, char **argv)
     }
 
     /* defaults, then the file, then the command line */
-    sb_config_defaults(&cfg, pool);
-    if (!config_file && access(SB_DEFAULT_CONFIG, F_OK) == 0) {
-        config_file = SB_DEFAULT_CONFIG;
-    }
-    if (config_file && sb_config_load(&cfg, pool, config_file, err, sizeof(err)) != 0) {
+    if (sb_config_resolve(&cfg, pool, &config_file, SB_DEFAULT_CONFIG, &cmdline,
+                          SB_PROG_AGENT, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return SB_EXIT_USAGE;
     }
-    for (c = 0; c < ncmdline; c++) {
-        if (sb_config_set(&cfg, pool, cmdline[c].key, cmdline[c].value, cmdline[c].origin,
-                          SB_PROG_AGENT, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return SB_EXIT_USAGE;
-        }
-    }
     cli.config_file = config_file;
-    cli.cmdline_argc = argc;
-    cli.cmdline_argv = argv;
+    cli.cmdline = &cmdline;
 
     if (cli.once && cli.count > 1) {
         fprintf(stderr, "%s: --once and --count %ld contradict each other\n", prog, cli.count);

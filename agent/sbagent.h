@@ -29,8 +29,7 @@ typedef struct {
     int flags;                  /* SB_JSON_* */
     sb_status_opts_t sopts;     /* built from the configuration */
     const char *config_file;    /* NULL: none */
-    int cmdline_argc;           /* kept to re-apply on SIGHUP */
-    char **cmdline_argv;
+    const sb_config_cmdline_t *cmdline; /* re-applied over the file on SIGHUP */
 } sb_agent_cli_t;
 
 /* Run the measuring daemon until SIGTERM/SIGINT or cli->duration; returns

@@ -760,9 +760,11 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
         if (got_hup) {
             got_hup = 0;
             if (cli->config_file) {
-                sb_config_t fresh = *cfg_in;
+                sb_config_t fresh;
+                const char *file = cli->config_file;
                 char err[1024];
-                if (sb_config_load(&fresh, pool, cli->config_file, err, sizeof(err)) != 0) {
+                if (sb_config_resolve(&fresh, pool, &file, NULL, cli->cmdline, SB_PROG_AGENT,
+                                      err, sizeof(err)) != 0) {
                     logmsg(L_ERROR, "SIGHUP: %s; keeping the running configuration", err);
                 }
                 else {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <yaml.h>
 #include <apr_strings.h>
 #include "sb_config.h"
@@ -360,4 +361,52 @@ void sb_config_help(FILE *out, unsigned program)
         }
         fputc('\n', out);
     }
+}
+
+int sb_config_cmdline_add(sb_config_cmdline_t *cl, const char *key, const char *value,
+                          const char *origin)
+{
+    if (cl->n >= SB_CONFIG_CMDLINE_MAX) {
+        return -1;
+    }
+    cl->e[cl->n].key = key;
+    cl->e[cl->n].value = value ? value : "true";
+    apr_cpystrn(cl->e[cl->n].origin, origin, sizeof(cl->e[cl->n].origin));
+    cl->n++;
+    return 0;
+}
+
+int sb_config_cmdline_getopt(sb_config_cmdline_t *cl, int val, int base, const char *optarg)
+{
+    const sb_config_opt_t *o;
+    char name[64], origin[80];
+
+    if (val < base || val >= base + sb_config_noptions) {
+        return 1;
+    }
+    o = &sb_config_options[val - base];
+    snprintf(origin, sizeof(origin), "--%s", sb_config_long_name(o, name, sizeof(name)));
+    return sb_config_cmdline_add(cl, o->key, optarg, origin);
+}
+
+int sb_config_resolve(sb_config_t *cfg, apr_pool_t *p, const char **file,
+                      const char *default_file, const sb_config_cmdline_t *cl,
+                      unsigned program, char *err, apr_size_t errlen)
+{
+    int i;
+
+    sb_config_defaults(cfg, p);
+    if (!*file && default_file && access(default_file, F_OK) == 0) {
+        *file = default_file;
+    }
+    if (*file && sb_config_load(cfg, p, *file, err, errlen) != 0) {
+        return -1;
+    }
+    for (i = 0; i < cl->n; i++) {
+        if (sb_config_set(cfg, p, cl->e[i].key, cl->e[i].value, cl->e[i].origin, program,
+                          err, errlen) != 0) {
+            return -1;
+        }
+    }
+    return 0;
 }

@@ -103,6 +103,36 @@ int sb_config_getopt(struct option *opts, int max, unsigned program, int base,
 /* Print the options of program, one per line, for --help. */
 void sb_config_help(FILE *out, unsigned program);
 
+/* Shared options seen on a command line, applied after the file. */
+#define SB_CONFIG_CMDLINE_MAX 64
+typedef struct {
+    int n;
+    struct {
+        const char *key;
+        const char *value;
+        char origin[80];
+    } e[SB_CONFIG_CMDLINE_MAX];
+} sb_config_cmdline_t;
+
+/* Record option key = value, given on the command line as origin ("-s",
+ * "--status-url"); value NULL means "true" (a boolean flag).  Returns 0,
+ * or -1 when more than SB_CONFIG_CMDLINE_MAX options were given. */
+int sb_config_cmdline_add(sb_config_cmdline_t *cl, const char *key, const char *value,
+                          const char *origin);
+
+/* Record the shared option getopt_long returned as val (from
+ * sb_config_getopt() with base).  Returns 0, 1 when val is not a shared
+ * option, -1 when the list is full. */
+int sb_config_cmdline_getopt(sb_config_cmdline_t *cl, int val, int base, const char *optarg);
+
+/* The configuration in force: the defaults, then the YAML file (*file, or
+ * default_file when *file is NULL and it exists; *file is set to the file
+ * read, NULL for none), then the command line, checked against program's
+ * options.  Returns 0, or -1 with the message in err. */
+int sb_config_resolve(sb_config_t *cfg, apr_pool_t *p, const char **file,
+                      const char *default_file, const sb_config_cmdline_t *cl,
+                      unsigned program, char *err, apr_size_t errlen);
+
 /* The long option spelling of key ("status_url" -> "status-url"). */
 const char *sb_config_long_name(const sb_config_opt_t *o, char *buf, apr_size_t len);
 

@@ -433,12 +433,7 @@ int main(int argc, char **argv)
     sbt_app_t *app;
     const char *config_file = NULL, *at = NULL, *nc;
     char err[1024];
-    struct {
-        const char *key;
-        const char *value;
-        char origin[80];
-    } cmdline[64];
-    int ncmdline = 0;
+    sb_config_cmdline_t cmdline = { 0 };
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
@@ -517,11 +512,10 @@ int main(int argc, char **argv)
             break;
         case 's':
         case 'u':
-            if (ncmdline < 64) {
-                cmdline[ncmdline].key = c == 's' ? "scoreboard" : "status_url";
-                cmdline[ncmdline].value = optarg;
-                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "-%c", c);
-                ncmdline++;
+            if (sb_config_cmdline_add(&cmdline, c == 's' ? "scoreboard" : "status_url", optarg,
+                                      c == 's' ? "-s" : "-u") != 0) {
+                fprintf(stderr, "%s: too many options\n", prog);
+                return SBT_EXIT_USAGE;
             }
             break;
         case OPT_HELP:
@@ -532,19 +526,13 @@ int main(int argc, char **argv)
                    PACKAGE_VERSION, sb_shm_build_version());
             return SBT_EXIT_OK;
         default:
-            if (c >= OPT_SHARED_BASE && c < OPT_SHARED_BASE + sb_config_noptions) {
-                const sb_config_opt_t *o = &sb_config_options[c - OPT_SHARED_BASE];
-                char name[64];
-                if (ncmdline >= 64) {
-                    fprintf(stderr, "%s: too many options\n", prog);
-                    return SBT_EXIT_USAGE;
-                }
-                cmdline[ncmdline].key = o->key;
-                cmdline[ncmdline].value = optarg ? optarg : "true";
-                snprintf(cmdline[ncmdline].origin, sizeof(cmdline[0].origin), "--%s",
-                         sb_config_long_name(o, name, sizeof(name)));
-                ncmdline++;
+            rc = sb_config_cmdline_getopt(&cmdline, c, OPT_SHARED_BASE, optarg);
+            if (rc == 0) {
                 break;
+            }
+            if (rc < 0) {
+                fprintf(stderr, "%s: too many options\n", prog);
+                return SBT_EXIT_USAGE;
             }
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
             return SBT_EXIT_USAGE;
@@ -556,20 +544,10 @@ int main(int argc, char **argv)
         return SBT_EXIT_USAGE;
     }
 
-    sb_config_defaults(&cfg, pool);
-    if (!config_file && access(SB_DEFAULT_CONFIG, F_OK) == 0) {
-        config_file = SB_DEFAULT_CONFIG;
-    }
-    if (config_file && sb_config_load(&cfg, pool, config_file, err, sizeof(err)) != 0) {
+    if (sb_config_resolve(&cfg, pool, &config_file, SB_DEFAULT_CONFIG, &cmdline,
+                          SB_PROG_TOP, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
         return SBT_EXIT_USAGE;
-    }
-    for (c = 0; c < ncmdline; c++) {
-        if (sb_config_set(&cfg, pool, cmdline[c].key, cmdline[c].value, cmdline[c].origin,
-                          SB_PROG_TOP, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return SBT_EXIT_USAGE;
-        }
     }
     app->cfg = &cfg;
     if (app->iterations < 0) {
