@@ -22,6 +22,7 @@
 #include "sb_status.h"
 
 #include "sb_config.h"
+#include "sb_httpd.h"
 #include "sbagent.h"
 
 /* Options of sbagent alone; the shared ones come from sb_config_options. */
@@ -105,23 +106,6 @@ static int parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
-static int read_password(const char *file, apr_pool_t *p, const char **out)
-{
-    FILE *f = fopen(file, "r");
-    char line[1024];
-
-    if (!f) {
-        fprintf(stderr, "sbagent: cannot read password file %s: %s\n", file, strerror(errno));
-        return -1;
-    }
-    if (!fgets(line, sizeof(line), f)) {
-        line[0] = '\0';
-    }
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    *out = apr_pstrdup(p, line);
-    return 0;
-}
 
 static const struct {
     int flag;
@@ -348,7 +332,10 @@ static int status_opts(const sb_config_t *cfg, apr_pool_t *p, sb_status_opts_t *
             fprintf(stderr, "sbagent: status_password_file needs status_user\n");
             return -1;
         }
-        if (read_password(cfg->status_password_file, p, &so->password) != 0) {
+        char err[512];
+        if (sb_httpd_read_password(cfg->status_password_file, p, &so->password, err,
+                                   sizeof(err)) != 0) {
+            fprintf(stderr, "sbagent: %s\n", err);
             return -1;
         }
     }

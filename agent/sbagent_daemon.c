@@ -19,6 +19,7 @@
 
 #include "sb_conntrack.h"
 #include "sb_estimator.h"
+#include "sb_httpd.h"
 #include "sb_kernel.h"
 #include "sb_procmem.h"
 #include "sb_rollup.h"
@@ -406,78 +407,20 @@ typedef struct {
     sb_estimator_t *est;
 } sources_t;
 
-/* The parent of a child pid, from /proc/PID/stat; 0 when unknown. */
-static pid_t parent_of(pid_t pid)
-{
-    char fn[64], buf[512], *p;
-    FILE *f;
-    int ppid = 0;
 
-    snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
-    if (!(f = fopen(fn, "r"))) {
-        return 0;
-    }
-    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL) {
-        if (sscanf(p + 1, " %*c %d", &ppid) != 1) {
-            ppid = 0;
-        }
-    }
-    fclose(f);
-    return (pid_t)ppid;
-}
-
-static pid_t read_pidfile(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    long pid = 0;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1) {
-            pid = 0;
-        }
-        fclose(f);
-    }
-    return (pid_t)pid;
-}
 
 /* Find httpd's parent: the PidFile if configured, else the parent of a
  * child named by the latest sample. */
 static void find_parent(sources_t *src, const sb_sample_t *s)
 {
-    int i;
-    pid_t p = 0;
+    pid_t p = sb_httpd_find_parent(src->cfg->httpd_pidfile, s);
 
-    if (src->cfg->httpd_pidfile[0]) {
-        p = read_pidfile(src->cfg->httpd_pidfile);
-    }
-    for (i = 0; !p && s && s->procs && i < s->nprocs; i++) {
-        if (s->procs[i].pid > 0) {
-            p = parent_of(s->procs[i].pid);
-        }
-    }
-    if (p > 1 && p != src->parent) {
+    if (p && p != src->parent) {
         src->parent = p;
         logmsg(L_INFO, "httpd's parent process is %d", (int)p);
     }
 }
 
-static int parse_ports(const char *list, sb_kernel_ports_t *out, char *err, size_t errlen)
-{
-    const char *c = list;
-    out->nports = 0;
-    while (*c) {
-        char *end;
-        long v = strtol(c, &end, 10);
-        if (end == c || v < 1 || v > 65535 || out->nports >= SB_KERNEL_MAX_PORTS
-            || (*end && *end != ',')) {
-            snprintf(err, errlen, "ports '%s': give up to %d port numbers separated by commas",
-                     list, SB_KERNEL_MAX_PORTS);
-            return -1;
-        }
-        out->port[out->nports++] = (uint16_t)v;
-        c = *end ? end + 1 : end;
-    }
-    return 0;
-}
 
 static void kernel_obs(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v)
 {
@@ -686,7 +629,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     apr_pool_create(&iter, pool);
     if (cfg.ports[0]) {
         char err[256];
-        if (parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
+        if (sb_httpd_parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
             logmsg(L_ERROR, "%s", err);
             return SB_EXIT_USAGE;
         }

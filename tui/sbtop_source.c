@@ -17,6 +17,7 @@
 #include <apr_strings.h>
 
 #include "sb_conntrack.h"
+#include "sb_httpd.h"
 #include "sb_kernel.h"
 #include "sb_shm.h"
 #include "sb_status.h"
@@ -111,44 +112,7 @@ static apr_interval_time_t period_of(double hz)
     return (apr_interval_time_t)(APR_USEC_PER_SEC / hz);
 }
 
-static int read_password(const char *file, apr_pool_t *p, const char **out,
-                         char *err, apr_size_t errlen)
-{
-    FILE *f = fopen(file, "r");
-    char line[1024];
 
-    if (!f) {
-        snprintf(err, errlen, "cannot read password file %s: %s", file, strerror(errno));
-        return -1;
-    }
-    if (!fgets(line, sizeof(line), f)) {
-        line[0] = '\0';
-    }
-    fclose(f);
-    line[strcspn(line, "\r\n")] = '\0';
-    *out = apr_pstrdup(p, line);
-    return 0;
-}
-
-static int parse_ports(const char *list, sb_kernel_ports_t *out, char *err, apr_size_t errlen)
-{
-    const char *c = list;
-
-    out->nports = 0;
-    while (*c) {
-        char *end;
-        long v = strtol(c, &end, 10);
-        if (end == c || v < 1 || v > 65535 || out->nports >= SB_KERNEL_MAX_PORTS
-            || (*end && *end != ',')) {
-            snprintf(err, errlen, "ports '%s': give up to %d port numbers separated by commas",
-                     list, SB_KERNEL_MAX_PORTS);
-            return -1;
-        }
-        out->port[out->nports++] = (uint16_t)v;
-        c = *end ? end + 1 : end;
-    }
-    return 0;
-}
 
 int sbt_source_init(sbt_app_t *app, char *err, apr_size_t errlen)
 {
@@ -171,13 +135,13 @@ int sbt_source_init(sbt_app_t *app, char *err, apr_size_t errlen)
             snprintf(err, errlen, "status_password_file needs status_user");
             return -1;
         }
-        if (read_password(cfg->status_password_file, app->pool, &S.sopts.password,
-                          err, errlen) != 0) {
+        if (sb_httpd_read_password(cfg->status_password_file, app->pool, &S.sopts.password,
+                                   err, errlen) != 0) {
             return -1;
         }
     }
     if (cfg->ports[0]) {
-        if (parse_ports(cfg->ports, &S.ports, err, errlen) != 0) {
+        if (sb_httpd_parse_ports(cfg->ports, &S.ports, err, errlen) != 0) {
             return -1;
         }
         S.have_ports = 1;
@@ -206,48 +170,12 @@ void sbt_source_close(sbt_app_t *app)
     }
 }
 
-/* The parent of a child pid, from /proc/PID/stat; 0 when unknown. */
-static pid_t parent_of(pid_t pid)
-{
-    char fn[64], buf[512], *p;
-    FILE *f;
-    int ppid = 0;
-
-    snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
-    if (!(f = fopen(fn, "r"))) {
-        return 0;
-    }
-    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL) {
-        if (sscanf(p + 1, " %*c %d", &ppid) != 1) {
-            ppid = 0;
-        }
-    }
-    fclose(f);
-    return (pid_t)ppid;
-}
 
 static void find_parent(sbt_app_t *app, const sb_sample_t *s)
 {
-    pid_t p = 0;
-    int i;
+    pid_t p = sb_httpd_find_parent(app->cfg->httpd_pidfile, s);
 
-    if (app->cfg->httpd_pidfile[0]) {
-        FILE *f = fopen(app->cfg->httpd_pidfile, "r");
-        long v = 0;
-        if (f) {
-            if (fscanf(f, "%ld", &v) != 1) {
-                v = 0;
-            }
-            fclose(f);
-        }
-        p = (pid_t)v;
-    }
-    for (i = 0; !p && s && s->procs && i < s->nprocs; i++) {
-        if (s->procs[i].pid > 0) {
-            p = parent_of(s->procs[i].pid);
-        }
-    }
-    if (p > 1 && p != S.parent) {
+    if (p && p != S.parent) {
         S.parent = p;
         if (!app->cfg->ports[0]) {
             S.have_ports = 0;   /* a new parent may listen elsewhere */
