@@ -3,7 +3,8 @@
 # load (idle keep-alive connections and slow CGI requests): batch frames
 # show the MPM, the slot states sbagent sees, the map's rows per process,
 # and the kernel's idle keep-alive connections; the interactive screen in
-# tmux shows the same and quits cleanly.  (prefork: t_sbtop.)
+# tmux shows the same and quits cleanly; without a readable scoreboard sbtop
+# falls back to mod_status with a notice.  (prefork: t_sbtop.)
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/harness.sh"
 
@@ -87,4 +88,13 @@ for mpm in worker event; do
     sb_bg_stop "$SB_CLIENT_PID"
     sb_httpd_stop
 done
+# the fallback: no readable scoreboard (httpd without ScoreBoardFile), so
+# sbtop reads mod_status and says so on the screen
+sb_httpd_start sbtopm-fallback mpm=prefork scoreboard=no
+"$SBTOP" -b -n 1 --scoreboard "$SB_HTTPD_DIR/scoreboard" --status-url "$SB_STATUS_URL" \
+    >"$work/fallback" 2>&1 || sb_fail "sbtop with the fallback failed: $(cat "$work/fallback")"
+grep -q "source status (fallback)" "$work/fallback" || sb_fail "fallback: source not shown"
+grep -q "scoreboard unavailable (no scoreboard segment" "$work/fallback" ||
+    sb_fail "fallback: no notice saying why"
+grep -qE "(^| )idle [0-9]+" "$work/fallback" || sb_fail "fallback: no slot counts"
 sb_pass
