@@ -21,14 +21,19 @@ static void usage(FILE *out)
             "Usage: sbtune plan --conn-rate R --hold-time S [OPTION]...\n"
             "       sbtune plan --slots N --hold-time S [--conn-rate R]\n"
             "       sbtune report --history FILE [OPTION]...\n"
+            "       sbtune report --history FILE --apply --snippet FILE"
+            " --scoreboard PATH [--cron] [OPTION]...\n"
             "       sbtune apply --snippet FILE --set Directive=value... [OPTION]...\n"
             "       sbtune --help | --version\n"
             "Plan KeepAliveTimeout and MaxRequestWorkers for Apache httpd from a\n"
             "connection rate and a hold time (see 'sbtune plan --help'), or from the\n"
-            "agent's history (see 'sbtune report --help').\n\n"
+            "agent's history (see 'sbtune report --help'), and apply it to the running\n"
+            "httpd by graceful reload (report --apply; 'sbtune apply --help').\n\n"
             "Exit status: 0 ok, 1 other failure, 2 usage error, 4 the memory cap makes\n"
             "the keep-alive plan impossible (the fallback is printed), 5 too little\n"
-            "history (what is missing is printed).  See sbtune(8).\n");
+            "history (what is missing is printed); apply and report --apply: 0 no change,\n"
+            "10 changed, 11 recommendation only, 12-15 locked, refused, rolled back,\n"
+            "rollback failed.  See sbtune(8).\n");
 }
 
 int main(int argc, char **argv)
