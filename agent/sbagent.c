@@ -33,15 +33,7 @@ enum {
     OPT_SHARED_BASE = 1000
 };
 
-typedef struct {
-    int id;
-    const char *name;
-    int has_arg;
-    const char *arg;
-    const char *help;
-} sb_opt_t;
-
-static const sb_opt_t opts[] = {
+static const sb_cli_opt_t opts[] = {
     { OPT_CONFIG, "config", required_argument, "FILE",
       "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_ONCE, "once", no_argument, NULL,
@@ -67,24 +59,12 @@ static const sb_opt_t opts[] = {
 
 static void usage(FILE *out, const char *prog)
 {
-    apr_size_t i;
-
     fprintf(out,
             "Usage: %s [--once | --count N] [--scoreboard PATH | --status-url URL] [OPTION]...\n"
             "Measure a running Apache httpd's worker slots, keep-alive occupancy and\n"
             "client arrival rate.  With --once or --count, print raw samples; without,\n"
             "run as the measuring daemon (per-second figures, history, export).\n\n", prog);
-    for (i = 0; i < NOPTS; i++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", opts[i].name,
-                 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
-        if (opts[i].id < 256) {
-            fprintf(out, "  -%c, %-32s %s\n", opts[i].id, left, opts[i].help);
-        }
-        else {
-            fprintf(out, "      %-32s %s\n", left, opts[i].help);
-        }
-    }
+    sb_cli_help(out, opts, (int)NOPTS);
     fprintf(out, "\nOptions that are also keys of the YAML file (the key of --status-url is status_url):\n");
     sb_config_help(out, SB_PROG_AGENT);
     fprintf(out,
@@ -345,8 +325,7 @@ static int status_opts(const sb_config_t *cfg, apr_pool_t *p, sb_status_opts_t *
 int main(int argc, char **argv)
 {
     struct option lopts[NOPTS + 64];
-    char shortopts[2 * NOPTS + 1];
-    apr_size_t i, k = 0;
+    char shortopts[2 * NOPTS + 8];
     int nl = 0;
     apr_pool_t *pool;
     sb_config_t cfg;
@@ -365,25 +344,10 @@ int main(int argc, char **argv)
     memset(&cmdline, 0, sizeof(cmdline));
     cli.interval = apr_time_from_sec(1);
 
-    for (i = 0; i < NOPTS; i++) {
-        lopts[nl].name = opts[i].name;
-        lopts[nl].has_arg = opts[i].has_arg;
-        lopts[nl].flag = NULL;
-        lopts[nl].val = opts[i].id;
-        nl++;
-        if (opts[i].id < 256) {
-            shortopts[k++] = (char)opts[i].id;
-            if (opts[i].has_arg == required_argument) {
-                shortopts[k++] = ':';
-            }
-        }
-    }
+    shortopts[0] = '\0';
+    nl = sb_cli_getopt(opts, (int)NOPTS, lopts, (int)NOPTS, shortopts);
     /* -s and -u stay as short forms of the two sources */
-    shortopts[k++] = 's';
-    shortopts[k++] = ':';
-    shortopts[k++] = 'u';
-    shortopts[k++] = ':';
-    shortopts[k] = '\0';
+    strcat(shortopts, "s:u:");
     nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
                            SB_PROG_AGENT, OPT_SHARED_BASE, pool);
     memset(&lopts[nl], 0, sizeof(lopts[nl]));

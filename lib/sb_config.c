@@ -410,3 +410,42 @@ int sb_config_resolve(sb_config_t *cfg, apr_pool_t *p, const char **file,
     }
     return 0;
 }
+
+int sb_cli_getopt(const sb_cli_opt_t *opts, int n, struct option *lopts, int max,
+                  char *shortopts)
+{
+    int i, nl = 0;
+    apr_size_t k = strlen(shortopts);
+
+    for (i = 0; i < n && nl < max; i++) {
+        lopts[nl].name = opts[i].name;
+        lopts[nl].has_arg = opts[i].has_arg;
+        lopts[nl].flag = NULL;
+        lopts[nl].val = opts[i].id;
+        nl++;
+        if (opts[i].id > 0 && opts[i].id < 256) {
+            shortopts[k++] = (char)opts[i].id;
+            if (opts[i].has_arg == required_argument) {
+                shortopts[k++] = ':';
+            }
+        }
+    }
+    shortopts[k] = '\0';
+    return nl;
+}
+
+void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n)
+{
+    int i;
+    for (i = 0; i < n; i++) {
+        char left[64];
+        snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        if (opts[i].id > 0 && opts[i].id < 256) {
+            fprintf(out, "  -%c, %-32s %s\n", opts[i].id, left, opts[i].help);
+        }
+        else {
+            fprintf(out, "      %-32s %s\n", left, opts[i].help);
+        }
+    }
+}

@@ -133,6 +133,25 @@ int sb_config_resolve(sb_config_t *cfg, apr_pool_t *p, const char **file,
                       const char *default_file, const sb_config_cmdline_t *cl,
                       unsigned program, char *err, apr_size_t errlen);
 
+/* A program's own options (not YAML keys): one table drives getopt_long
+ * and --help.  An id below 256 is also the short option. */
+typedef struct {
+    int id;
+    const char *name;
+    int has_arg;                /* no_argument, required_argument */
+    const char *arg;            /* metavariable in --help, NULL for none */
+    const char *help;
+} sb_cli_opt_t;
+
+/* Append opts to getopt_long's table lopts (at most max entries) and their
+ * short forms to shortopts (NUL-terminated; room for 2 per option + 1).
+ * Returns how many entries were appended. */
+int sb_cli_getopt(const sb_cli_opt_t *opts, int n, struct option *lopts, int max,
+                  char *shortopts);
+
+/* Print opts for --help, one per line. */
+void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n);
+
 /* The long option spelling of key ("status_url" -> "status-url"). */
 const char *sb_config_long_name(const sb_config_opt_t *o, char *buf, apr_size_t len);
 

@@ -48,15 +48,7 @@ enum {
     OPT_SHARED_BASE = 1000
 };
 
-typedef struct {
-    int id;
-    const char *name;
-    int has_arg;
-    const char *arg;
-    const char *help;
-} sbt_opt_t;
-
-static const sbt_opt_t opts[] = {
+static const sb_cli_opt_t opts[] = {
     { OPT_CONFIG, "config", required_argument, "FILE",
       "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_BATCH, "batch", no_argument, NULL,
@@ -84,7 +76,6 @@ static const sbt_opt_t opts[] = {
 
 static void usage(FILE *out)
 {
-    apr_size_t i;
     int k;
 
     fprintf(out,
@@ -93,17 +84,7 @@ static void usage(FILE *out)
             "       %s --history FILE --at TIME [-b]\n"
             "Live view of an Apache httpd's worker slots: slot map, gauges, rates,\n"
             "keep-alive behaviour and capacity headroom.\n\n", prog, prog, prog);
-    for (i = 0; i < NOPTS; i++) {
-        char left[64];
-        snprintf(left, sizeof(left), "--%s%s%s", opts[i].name, opts[i].arg ? " " : "",
-                 opts[i].arg ? opts[i].arg : "");
-        if (opts[i].id < 256) {
-            fprintf(out, "  -%c, %-32s %s\n", opts[i].id, left, opts[i].help);
-        }
-        else {
-            fprintf(out, "      %-32s %s\n", left, opts[i].help);
-        }
-    }
+    sb_cli_help(out, opts, (int)NOPTS);
     fprintf(out, "\nOptions that are also keys of the YAML file (-s is --scoreboard, "
             "-u --status-url):\n");
     sb_config_help(out, SB_PROG_TOP);
@@ -426,7 +407,6 @@ int main(int argc, char **argv)
 {
     struct option lopts[NOPTS + 64];
     char shortopts[2 * NOPTS + 8];
-    apr_size_t i, k = 0;
     int nl = 0, c, rc, no_color = 0, ascii = 0;
     apr_pool_t *pool;
     sb_config_t cfg;
@@ -445,20 +425,9 @@ int main(int argc, char **argv)
     app->iterations = -1;
     app->color = 1;
 
-    for (i = 0; i < NOPTS; i++) {
-        lopts[nl].name = opts[i].name;
-        lopts[nl].has_arg = opts[i].has_arg;
-        lopts[nl].flag = NULL;
-        lopts[nl].val = opts[i].id;
-        nl++;
-        if (opts[i].id < 256) {
-            shortopts[k++] = (char)opts[i].id;
-            if (opts[i].has_arg == required_argument) {
-                shortopts[k++] = ':';
-            }
-        }
-    }
-    memcpy(shortopts + k, "s:u:", 5);
+    shortopts[0] = '\0';
+    nl = sb_cli_getopt(opts, (int)NOPTS, lopts, (int)NOPTS, shortopts);
+    strcat(shortopts, "s:u:");
     nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
                            SB_PROG_TOP, OPT_SHARED_BASE, pool);
     memset(&lopts[nl], 0, sizeof(lopts[nl]));
