@@ -50,9 +50,10 @@ echo
 echo "== the agent recorded $(sqlite3 "file:$hist?mode=ro" 'SELECT count(*) FROM second;' 2>/dev/null || echo '?') seconds in $hist"
 if [ -x "$top_builddir/tuner/sbtune" ]; then
     echo "== what sbtune would recommend for this server:"
-    echo "   (a demo records minutes, not the week sbtune plans from: --min-minutes 1)"
+    echo "   (a demo records minutes, not the week sbtune plans from: the minimums are lowered)"
     "$top_builddir/tuner/sbtune" report --history "$hist" --mpm prefork --keepalive-timeout 5 \
-        --max-request-workers 16 --server-limit 16 --min-minutes 1 2>&1 || true
+        --max-request-workers 16 --server-limit 16 --min-minutes 1 --min-gaps 20 \
+        --min-conns 20 2>&1 || true
 fi
 echo "== stopping the demo httpd, the load and the agent"
 sb_pass
