@@ -133,6 +133,11 @@ static void observe(sb_conntrack_t *t, apr_time_t ts, sb_obs_kind_t kind, double
 /* The idle period of e ended with a close at about 'when'. */
 static void closed(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when, int by_server)
 {
+    /* data segments received: one per request for ordinary requests; a
+     * last request after the latest sample is not counted */
+    if (e->data_segs_in > 0) {
+        observe(t, ts, SB_OBS_REQ_PER_CONN, (double)e->data_segs_in);
+    }
     if (e->idle_since > 0) {
         observe(t, ts, SB_OBS_KA_CLOSE, (double)(when - e->idle_since) / APR_USEC_PER_SEC);
         if (by_server) {

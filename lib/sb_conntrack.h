@@ -20,7 +20,8 @@
 
 typedef struct sb_conntrack sb_conntrack_t;
 
-/* Called for each observation (kind SB_OBS_KA_GAP, SB_OBS_KA_CLOSE) with
+/* Called for each observation (kind SB_OBS_KA_GAP, SB_OBS_KA_CLOSE, and
+ * SB_OBS_REQ_PER_CONN when a tracked connection closes) with
  * the time it was made and its value in seconds. */
 typedef void (*sb_conntrack_obs_cb)(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v);
 

@@ -285,11 +285,6 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     int same = was_on && now_on && cur->conn_count == prev->conn_count + da;
     double started = 0;
 
-    if (cur->stop_time != prev->stop_time && cur->stop_time >= cur->start_time
-        && cur->start_time > 0) {
-        obs_add(e, SB_OBS_SERVICE, usec_to_s(cur->stop_time - cur->start_time));
-    }
-
     if (same) {
         if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
             && cur->start_time > prev->stop_time) {
@@ -415,6 +410,12 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     for (i = 0; i < s->nworkers && s->source == SB_SOURCE_SHM; i++) {
         const sb_worker_t *w = &s->workers[i];
         slot_track_t *t = &e->slots[i];
+        if (t->valid && t->pid == w->pid && s->extended_status == 1
+            && w->stop_time != t->stop_time && w->stop_time >= w->start_time
+            && w->start_time > 0) {
+            /* the slot finished a request since the previous sample (any MPM) */
+            obs_add(e, SB_OBS_SERVICE, usec_to_s(w->stop_time - w->start_time));
+        }
         if (t->valid && conn_capable && t->pid == w->pid && w->access_count >= t->access
             && !(events & SB_SHM_EV_RESTARTED)) {
             conns += infer_slot(e, t, w);

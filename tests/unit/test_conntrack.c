@@ -147,6 +147,8 @@ START_TEST(idle_gap_and_server_close)
     sb_conntrack_update(t, &k, &v);
     ck_assert_int_eq(nobs[SB_OBS_KA_CLOSE], 1);
     ck_assert(fabs(lastobs[SB_OBS_KA_CLOSE] - 6.0) < 1e-9);  /* 1300 -> 7300 */
+    ck_assert_int_eq(nobs[SB_OBS_REQ_PER_CONN], 1);          /* two requests came */
+    ck_assert(fabs(lastobs[SB_OBS_REQ_PER_CONN] - 2.0) < 1e-9);
 }
 END_TEST
 
