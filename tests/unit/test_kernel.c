@@ -1453,14 +1453,5 @@ static Suite *kernel_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(kernel_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed != 0 ? 1 : 0;
+    return sb_unit_run(kernel_suite());
 }

@@ -839,14 +839,5 @@ static Suite *status_parse_suite(void)
 
 int main(void)
 {
-    SRunner *sr;
-    int failed;
-
-    apr_initialize();
-    sr = srunner_create(status_parse_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    apr_terminate();
-    return failed != 0 ? 1 : 0;
+    return sb_unit_run(status_parse_suite());
 }
