@@ -19,7 +19,7 @@
 
 #include "sb_json.h"
 #include "sb_shm.h"
-#include "sb_status.h"
+#include "sb_source.h"
 
 #include "sb_config.h"
 #include "sb_httpd.h"
@@ -111,52 +111,25 @@ static void report_events(const char *prog, int events)
     }
 }
 
-/* One sample from whichever source is configured.  The status source has
- * no segment to watch: restarts show as a generation or restart-time change
- * against the previous sample, which the caller passes in *events' state. */
-static apr_status_t take_sample(sb_shm_t *shm, const sb_status_opts_t *sopts,
+/* One sample from the configured source, with the status page's
+ * malformed lines said as warnings. */
+static apr_status_t take_sample(sb_source_t *src, const char *url, sb_source_kind_t kind,
                                 apr_pool_t *p, sb_sample_t **out, int *events,
                                 const char **err)
 {
-    static int last_generation = SB_UNKNOWN, have_last = 0;
-    static apr_time_t last_restart;
-    apr_status_t rv;
+    apr_status_t rv = sb_source_take(src, kind, p, out, events);
+    const sb_status_report_t *rep = sb_source_status_report(src);
+    int i;
 
-    *events = 0;
-    if (shm) {
-        rv = sb_shm_sample(shm, p, out);
-        if (rv != APR_SUCCESS) {
-            *err = apr_pstrdup(p, sb_shm_error(shm));
-            return rv;
-        }
-        *events = sb_shm_events(shm);
-        return APR_SUCCESS;
+    if (rv != APR_SUCCESS) {
+        *err = apr_pstrdup(p, sb_source_error(src));
+        return rv;
     }
-    else {
-        char ebuf[512];
-        sb_status_report_t report;
-        int i;
-
-        rv = sb_status_fetch(sopts, p, out, &report, ebuf, sizeof(ebuf));
-        if (rv != APR_SUCCESS) {
-            *err = apr_pstrdup(p, ebuf);
-            return rv;
-        }
-        for (i = 0; i < report.nproblems; i++) {
-            fprintf(stderr, "sbagent: warning: %s line %d: %s\n", sopts->url,
-                    report.problems[i].line, report.problems[i].message);
-        }
-        if (have_last && (*out)->server.generation != last_generation) {
-            *events |= SB_SHM_EV_GENERATION;
-        }
-        if (have_last && (*out)->server.restart_time != last_restart) {
-            *events |= SB_SHM_EV_RESTARTED;
-        }
-        have_last = 1;
-        last_generation = (*out)->server.generation;
-        last_restart = (*out)->server.restart_time;
-        return APR_SUCCESS;
+    for (i = 0; kind == SB_SOURCE_STATUS && i < rep->nproblems; i++) {
+        fprintf(stderr, "sbagent: warning: %s line %d: %s\n", url,
+                rep->problems[i].line, rep->problems[i].message);
     }
+    return APR_SUCCESS;
 }
 
 static void print_text(const sb_sample_t *s)
@@ -197,22 +170,25 @@ static void print_text(const sb_sample_t *s)
 static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_pool_t *pool)
 {
     const char *prog = "sbagent";
-    const char *scoreboard = cfg->scoreboard[0] ? cfg->scoreboard : NULL;
-    const sb_status_opts_t *sopts = &cli->sopts;
+    sb_source_kind_t kind = cfg->scoreboard[0] ? SB_SOURCE_SHM : SB_SOURCE_STATUS;
     long count = cli->count, n, failures = 0;
     int json = cli->json, flags = cli->flags, warned_extended = 0, c;
     apr_interval_time_t interval = cli->interval;
     apr_time_t next;
     apr_pool_t *iter;
-    sb_shm_t *shm = NULL;
-    sb_sample_t *sample = NULL;
-    const char *last_err = NULL;
+    sb_source_t *src = sb_source_create(&cli->sopts, NULL, NULL, NULL, pool);
+    sb_sample_t *sample = NULL, *first = NULL;
+    const char *last_err = NULL, *url = cli->sopts.status.url;
+    int first_events = 0;
 
     apr_pool_create(&iter, pool);
-    if (scoreboard) {
-        apr_status_t rv = sb_shm_open(&shm, scoreboard, pool);
+    if (kind == SB_SOURCE_SHM) {
+        /* a scoreboard that cannot be attached at all is final; a missing
+         * one may appear while --count runs */
+        const char *err = NULL;
+        apr_status_t rv = take_sample(src, url, kind, pool, &first, &first_events, &err);
         if (rv != APR_SUCCESS && (count == 1 || !APR_STATUS_IS_ENOENT(rv))) {
-            fprintf(stderr, "%s: %s\n", prog, sb_shm_error(shm));
+            fprintf(stderr, "%s: %s\n", prog, err);
             return SB_EXIT_UNAVAILABLE;
         }
     }
@@ -235,7 +211,12 @@ static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_po
                 next = now;
             }
         }
-        if (take_sample(shm, sopts, iter, &sample, &events, &err) != APR_SUCCESS) {
+        if (first) {
+            sample = first;     /* the one that proved the segment attaches */
+            events = first_events;
+            first = NULL;
+        }
+        else if (take_sample(src, url, kind, iter, &sample, &events, &err) != APR_SUCCESS) {
             failures++;
             /* say each new problem once, not once per sample */
             if (!last_err || strcmp(last_err, err) != 0) {
@@ -246,7 +227,7 @@ static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_po
                 sb_json_t *j = sb_json_create(iter);
                 sb_json_object_begin(j, NULL);
                 sb_json_time(j, "ts", apr_time_now());
-                sb_json_string(j, "source", shm ? "shm" : "status");
+                sb_json_string(j, "source", kind == SB_SOURCE_SHM ? "shm" : "status");
                 sb_json_string(j, "error", err);
                 sb_json_object_end(j);
                 puts(sb_json_text(j, NULL));
@@ -287,39 +268,11 @@ static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_po
             return SB_EXIT_FAILURE;
         }
     }
-    if (shm) {
-        sb_shm_close(shm);
-    }
+    sb_source_close(src);
     if (failures == count) {
         return SB_EXIT_UNAVAILABLE;
     }
     return SB_EXIT_OK;
-}
-
-/* Build the status source's options from the configuration. */
-static int status_opts(const sb_config_t *cfg, apr_pool_t *p, sb_status_opts_t *so)
-{
-    sb_status_opts_default(so);
-    so->url = cfg->status_url[0] ? cfg->status_url : NULL;
-    so->connect_timeout_ms = cfg->connect_timeout_ms;
-    so->timeout_ms = cfg->timeout_ms;
-    so->max_bytes = (apr_size_t)cfg->max_bytes;
-    so->user = cfg->status_user[0] ? cfg->status_user : NULL;
-    so->ca_file = cfg->ca_file[0] ? cfg->ca_file : NULL;
-    so->insecure = cfg->insecure;
-    if (cfg->status_password_file[0]) {
-        if (!so->user) {
-            fprintf(stderr, "sbagent: status_password_file needs status_user\n");
-            return -1;
-        }
-        char err[512];
-        if (sb_httpd_read_password(cfg->status_password_file, p, &so->password, err,
-                                   sizeof(err)) != 0) {
-            fprintf(stderr, "sbagent: %s\n", err);
-            return -1;
-        }
-    }
-    return 0;
 }
 
 int main(int argc, char **argv)
@@ -459,7 +412,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: --show-clients needs --workers\n", prog);
         return SB_EXIT_USAGE;
     }
-    if (status_opts(&cfg, pool, &cli.sopts) != 0) {
+    if (sb_source_opts_from_config(&cli.sopts, &cfg, pool, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
         return SB_EXIT_USAGE;
     }
     if (check_only) {

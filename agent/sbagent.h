@@ -7,7 +7,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 #include "sb_config.h"
-#include "sb_status.h"
+#include "sb_source.h"
 
 /* Exit codes (documented in sbagent(8)). */
 #define SB_EXIT_OK          0
@@ -27,7 +27,7 @@ typedef struct {
     apr_interval_time_t duration; /* daemon: 0 = until SIGTERM */
     int json;
     int flags;                  /* SB_JSON_* */
-    sb_status_opts_t sopts;     /* built from the configuration */
+    sb_source_opts_t sopts;     /* built from the configuration */
     const char *config_file;    /* NULL: none */
     const sb_config_cmdline_t *cmdline; /* re-applied over the file on SIGHUP */
 } sb_agent_cli_t;

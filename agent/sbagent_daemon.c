@@ -28,6 +28,7 @@
 #include "sbagent_export.h"
 #include "sbagent_privs.h"
 #include "sb_shm.h"
+#include "sb_source.h"
 #include "sb_status.h"
 #include "sbagent.h"
 
@@ -379,146 +380,36 @@ static void on_second(const sb_second_t *s, void *baton)
     }
 }
 
-/* ------------------------------------------------------------- sources */
+/* ------------------------------------------------------------- the agent */
 
 typedef struct {
-    const sb_config_t *cfg;
+    sb_config_t cfg;
     const sb_agent_cli_t *cli;
     apr_pool_t *pool;
-    sb_shm_t *shm;              /* NULL without --scoreboard */
-    int shm_ok;                 /* the last shm sample succeeded */
-    int using_status;           /* falling back to (or only) mod_status */
-    int status_have_last;
-    int status_generation;
-    apr_time_t status_restart;
-    char last_err[512];
-    int was_down;               /* the last attempt failed (for events) */
-    /* kernel */
-    sb_kernel_t *kernel;
-    sb_conntrack_t *conntrack;
-    sb_kernel_ports_t ports;
-    int have_ports;
-    int kernel_failed;          /* said once */
-    char kernel_err[512];
-    /* httpd's processes */
-    pid_t parent;
-    int ka_from_kernel;         /* keep-alive observations come from the kernel */
-    int memory_denied;          /* said once */
+    outputs_t out;
+    clients_t clients;
     sb_estimator_t *est;
-} sources_t;
+    sb_source_t *src;
+    sb_source_opts_t sopts;
+    int had_sample;
+} agent_t;
 
-
-
-/* Find httpd's parent: the PidFile if configured, else the parent of a
- * child named by the latest sample. */
-static void find_parent(sources_t *src, const sb_sample_t *s)
+/* The source's notices: logged, and a stop or start in the history. */
+static void on_notice(void *baton, sb_source_notice_t kind, sb_level_t level, const char *msg)
 {
-    pid_t p = sb_httpd_find_parent(src->cfg->httpd_pidfile, s);
+    agent_t *a = baton;
 
-    if (p && p != src->parent) {
-        src->parent = p;
-        logmsg(L_INFO, "httpd's parent process is %d", (int)p);
-    }
-}
-
-
-static void kernel_obs(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v)
-{
-    sources_t *src = baton;
-    if (src->ka_from_kernel) {
-        sb_estimator_add_obs(src->est, ts, kind, v);
-    }
-}
-
-/* One kernel sample into the estimator; quiet after the first failure. */
-static void sample_kernel(sources_t *src, apr_pool_t *p)
-{
-    sb_kernel_sample_t *ks;
-    sb_kernel_view_t view;
-    apr_status_t rv;
-
-    if (!src->kernel) {
-        rv = sb_kernel_open(&src->kernel, src->pool);
-        if (rv != APR_SUCCESS) {
-            if (!src->kernel_failed) {
-                logmsg(L_WARNING, "kernel source off: %s", sb_kernel_error(src->kernel));
-                src->kernel_failed = 1;
-            }
-            src->kernel = NULL;
-            return;
-        }
-        src->conntrack = sb_conntrack_create(src->pool, kernel_obs, src);
-    }
-    if (!src->have_ports) {
-        if (!src->parent) {
-            return;
-        }
-        rv = sb_kernel_listen_ports_of_pid(src->kernel, src->parent, &src->ports);
-        if (rv != APR_SUCCESS && rv != APR_ENOSPC) {
-            if (strcmp(src->kernel_err, sb_kernel_error(src->kernel)) != 0) {
-                logmsg(L_WARNING, "cannot find httpd's listen ports (give --ports): %s",
-                       sb_kernel_error(src->kernel));
-                apr_cpystrn(src->kernel_err, sb_kernel_error(src->kernel), sizeof(src->kernel_err));
-            }
-            return;
-        }
-        src->have_ports = 1;
-        logmsg(L_INFO, "watching %d listen port(s) of httpd, the first %u",
-               src->ports.nports, src->ports.port[0]);
-    }
-    rv = sb_kernel_sample(src->kernel, &src->ports, p, &ks);
-    if (rv != APR_SUCCESS) {
-        if (strcmp(src->kernel_err, sb_kernel_error(src->kernel)) != 0) {
-            logmsg(L_WARNING, "kernel sample failed: %s", sb_kernel_error(src->kernel));
-            apr_cpystrn(src->kernel_err, sb_kernel_error(src->kernel), sizeof(src->kernel_err));
-        }
+    switch (kind) {
+    case SB_SN_DOWN:
+        sb_metrics_set_up(a->out.metrics, 0,
+                          sb_source_using_status(a->src) ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
+        history_event(&a->out, "stop", msg);
+        return;                 /* the reason was logged as SB_SN_ERROR */
+    case SB_SN_UP:
+        history_event(&a->out, "start", msg);
         return;
-    }
-    src->kernel_err[0] = '\0';
-    sb_conntrack_update(src->conntrack, ks, &view);
-    sb_estimator_add_kernel(src->est, &view);
-}
-
-/* PSS of httpd's processes together and the host's MemAvailable. */
-static void sample_memory(sources_t *src, apr_pool_t *p)
-{
-    sb_hostmem_t hm;
-    int64_t pss = -1, avail = -1;
-
-    if (sb_procmem_host(&hm) == APR_SUCCESS) {
-        avail = (int64_t)hm.mem_available;
-    }
-    if (src->parent > 0) {
-        pid_t *kids;
-        int n, i;
-        sb_procmem_t pm;
-        if (sb_procmem_children(src->parent, p, &kids, &n) == APR_SUCCESS) {
-            apr_status_t rv = sb_procmem_read(src->parent, &pm);
-            /* a child may exit meanwhile (ESRCH); no permission: unknown */
-            pss = rv == APR_SUCCESS ? (int64_t)pm.pss : 0;
-            for (i = 0; i < n && !APR_STATUS_IS_EACCES(rv); i++) {
-                rv = sb_procmem_read(kids[i], &pm);
-                if (rv == APR_SUCCESS) {
-                    pss += (int64_t)pm.pss;
-                }
-            }
-            if (APR_STATUS_IS_EACCES(rv)) {
-                if (!src->memory_denied) {
-                    logmsg(L_WARNING, "memory of httpd's processes unknown: %s", pm.error);
-                    src->memory_denied = 1;
-                }
-                pss = -1;
-            }
-        }
-    }
-    sb_estimator_set_memory(src->est, pss, avail);
-}
-
-static void say_once(sources_t *src, int level, const char *msg)
-{
-    if (strcmp(src->last_err, msg) != 0) {
-        logmsg(level, "%s", msg);
-        apr_cpystrn(src->last_err, msg, sizeof(src->last_err));
+    default:
+        logmsg((int)level, "%s", msg);
     }
 }
 
@@ -536,74 +427,307 @@ static const char *event_text(int events)
     return NULL;
 }
 
-static apr_status_t sample_shm(sources_t *src, apr_pool_t *p, sb_sample_t **out, int *events)
+/* A new sample: restarts into the log and history, the server's identity
+ * into the metrics, the slots per client. */
+static void use_sample(agent_t *a, const sb_source_result_t *r)
 {
-    apr_status_t rv;
+    const sb_sample_t *s = r->sample;
+    const char *ev = event_text(r->events);
 
-    if (!src->shm) {
-        rv = sb_shm_open(&src->shm, src->cfg->scoreboard, src->pool);
-        if (rv != APR_SUCCESS) {
-            say_once(src, L_WARNING, sb_shm_error(src->shm));
-            src->shm = NULL;
-            return rv;
-        }
+    if (ev) {
+        logmsg(L_NOTICE, "%s", ev);
+        history_event(&a->out, (r->events & SB_SHM_EV_REATTACHED) ? "reattach"
+                      : (r->events & SB_SHM_EV_RESTARTED) ? "restart" : "graceful", ev);
     }
-    rv = sb_shm_sample(src->shm, p, out);
-    if (rv != APR_SUCCESS) {
-        say_once(src, L_WARNING, sb_shm_error(src->shm));
-        return rv;
+    if (s->extended_status == 0 && !a->had_sample) {
+        logmsg(L_WARNING, "ExtendedStatus is Off: requests/s and connection figures "
+               "are unknown; remove 'ExtendedStatus Off' and stop and start httpd");
     }
-    *events = sb_shm_events(src->shm);
-    src->last_err[0] = '\0';
-    return APR_SUCCESS;
+    a->had_sample = 1;
+    sb_metrics_set_server(a->out.metrics, s->server.version, s->server.mpm,
+                          s->server.generation, s->server.server_limit,
+                          s->server.thread_limit);
+    sb_metrics_set_up(a->out.metrics, 1, s->source);
+    if (s->source == SB_SOURCE_SHM && s->extended_status == 1) {
+        clients_add(&a->clients, s, 1.0 / a->cfg.shm_hz, a->out.history, a->out.metrics);
+    }
 }
 
-static apr_status_t sample_status(sources_t *src, apr_pool_t *p, sb_sample_t **out, int *events)
+/* ------------------------------------------------------------- SIGHUP */
+
+/* Keys that cannot change while sbagent runs. */
+static int needs_restart(const char *key)
+{
+    return strcmp(key, "user") == 0;
+}
+
+static int key_changed(const sb_config_opt_t *o, const sb_config_t *a, const sb_config_t *b)
+{
+    const char *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
+
+    switch (o->type) {
+    case SB_CT_BOOL:
+    case SB_CT_INT:
+        return *(const int *)fa != *(const int *)fb;
+    case SB_CT_DOUBLE:
+        return *(const double *)fa != *(const double *)fb;
+    default:
+        return strcmp(*(const char *const *)fa, *(const char *const *)fb) != 0;
+    }
+}
+
+static const char *key_text(const sb_config_opt_t *o, const sb_config_t *c, char *buf,
+                            apr_size_t len)
+{
+    const char *f = (const char *)c + o->offset;
+
+    switch (o->type) {
+    case SB_CT_BOOL:
+        return *(const int *)f ? "true" : "false";
+    case SB_CT_INT:
+        snprintf(buf, len, "%d", *(const int *)f);
+        return buf;
+    case SB_CT_DOUBLE:
+        snprintf(buf, len, "%g", *(const double *)f);
+        return buf;
+    default:
+        return *(const char *const *)f;
+    }
+}
+
+/* A new history file: opened before the old one is let go. */
+static void reopen_history(agent_t *a, const sb_config_t *fresh)
+{
+    sb_history_t *h = NULL;
+
+    if (fresh->history[0]) {
+        if (sb_history_open(&h, fresh->history, SB_HISTORY_WRITE, a->pool) != APR_SUCCESS) {
+            logmsg(L_ERROR, "SIGHUP: %s; keeping %s", sb_history_error(h),
+                   a->cfg.history[0] ? a->cfg.history : "no history");
+            return;
+        }
+    }
+    if (a->out.history) {
+        history_event(&a->out, "stop", "sbagent: history moved by SIGHUP");
+        history_flush(&a->out);
+        sb_history_close(a->out.history);
+    }
+    a->out.history = h;
+    if (h && !a->out.rollup) {
+        a->out.rollup = sb_rollup_create(a->pool);
+    }
+    a->cfg.history = fresh->history;
+    history_event(&a->out, "start", "sbagent: history opened by SIGHUP");
+}
+
+/* A new metrics address: the old endpoint stops, the new one starts (or,
+ * when it cannot, the old one comes back). */
+static void restart_export(agent_t *a, const sb_config_t *fresh)
 {
     char err[512];
-    sb_status_report_t rep;
-    apr_status_t rv = sb_status_fetch(&src->cli->sopts, p, out, &rep, err, sizeof(err));
 
-    *events = 0;
-    if (rv != APR_SUCCESS) {
-        say_once(src, L_WARNING, err);
-        return rv;
+    sb_export_stop(a->out.http);
+    a->out.http = NULL;
+    if (fresh->listen[0]) {
+        a->out.http = sb_export_start(fresh->listen, err, sizeof(err));
+        if (!a->out.http) {
+            logmsg(L_ERROR, "SIGHUP: %s; keeping %s", err,
+                   a->cfg.listen[0] ? a->cfg.listen : "no metrics endpoint");
+            if (a->cfg.listen[0]) {
+                a->out.http = sb_export_start(a->cfg.listen, err, sizeof(err));
+            }
+            return;
+        }
+        logmsg(L_NOTICE, "serving metrics on http://%s/metrics", fresh->listen);
     }
-    if (src->status_have_last && (*out)->server.generation != src->status_generation) {
-        *events |= SB_SHM_EV_GENERATION;
+    a->cfg.listen = fresh->listen;
+}
+
+/* Re-read the file; apply every key that can change while running and
+ * name the ones that cannot. */
+static void reload(agent_t *a)
+{
+    const sb_agent_cli_t *cli = a->cli;
+    sb_config_t fresh;
+    sb_source_opts_t so;
+    const char *file = cli->config_file;
+    char err[1024], b1[64], b2[64];
+    int i;
+
+    if (!cli->config_file) {
+        logmsg(L_NOTICE, "SIGHUP: no configuration file to reload");
+        return;
     }
-    if (src->status_have_last && (*out)->server.restart_time != src->status_restart) {
-        *events |= SB_SHM_EV_RESTARTED;
+    if (sb_config_resolve(&fresh, a->pool, &file, NULL, cli->cmdline, SB_PROG_AGENT,
+                          err, sizeof(err)) != 0
+        || sb_source_opts_from_config(&so, &fresh, a->pool, err, sizeof(err)) != 0) {
+        logmsg(L_ERROR, "SIGHUP: %s; keeping the running configuration", err);
+        return;
     }
-    src->status_have_last = 1;
-    src->status_generation = (*out)->server.generation;
-    src->status_restart = (*out)->server.restart_time;
-    src->last_err[0] = '\0';
-    return APR_SUCCESS;
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        if (!(o->programs & SB_PROG_AGENT) || !key_changed(o, &a->cfg, &fresh)) {
+            continue;
+        }
+        logmsg(L_NOTICE, "SIGHUP: %s: %s -> %s%s", o->key, key_text(o, &a->cfg, b1, sizeof(b1)),
+               key_text(o, &fresh, b2, sizeof(b2)),
+               needs_restart(o->key) ? " (takes effect when sbagent is started again)" : "");
+    }
+    if (strcmp(fresh.history, a->cfg.history) != 0) {
+        reopen_history(a, &fresh);
+    }
+    if (strcmp(fresh.listen, a->cfg.listen) != 0) {
+        restart_export(a, &fresh);
+    }
+    fresh.user = a->cfg.user;
+    fresh.history = a->cfg.history;
+    fresh.listen = a->cfg.listen;
+    a->cfg = fresh;
+    a->sopts = so;
+    sb_source_reconfigure(a->src, &a->sopts);
+    log_configure(&a->cfg);
+    logmsg(L_NOTICE, "SIGHUP: reloaded %s", cli->config_file);
+}
+
+/* ------------------------------------------------------------- start-up */
+
+/* Attach while still root, then drop to the user keeping only
+ * CAP_DAC_OVERRIDE (to reattach a new root-owned segment after a stop and
+ * start).  Before any thread exists: capabilities are per thread. */
+static int drop_privileges(agent_t *a, apr_pool_t *p)
+{
+    char err[512], who[256];
+
+    sb_source_prime(a->src, p);
+    if (sb_privs_drop(a->cfg.user, SB_CAP_DEFAULT, err, sizeof(err)) != 0) {
+        logmsg(L_ERROR, "cannot drop privileges to %s: %s", a->cfg.user, err);
+        return -1;
+    }
+    sb_privs_describe(who, sizeof(who));
+    logmsg(L_NOTICE, "running as %s", who);
+    return 0;
+}
+
+static int open_outputs(agent_t *a)
+{
+    const sb_config_t *cfg = &a->cfg;
+
+    if (cfg->history[0]) {
+        apr_status_t hrv = sb_history_open(&a->out.history, cfg->history, SB_HISTORY_WRITE,
+                                           a->pool);
+        if (hrv != APR_SUCCESS) {
+            logmsg(L_ERROR, "%s", sb_history_error(a->out.history));
+            return -1;
+        }
+        a->out.rollup = sb_rollup_create(a->pool);
+        history_event(&a->out, "start", "sbagent started");
+    }
+    if (cfg->listen[0]) {
+        char err[512];
+        struct sockaddr_storage ss;
+        int loopback = 0;
+        a->out.http = sb_export_start(cfg->listen, err, sizeof(err));
+        if (!a->out.http) {
+            logmsg(L_ERROR, "%s", err);
+            return -1;
+        }
+        sb_export_parse_listen(cfg->listen, &ss, &loopback, err, sizeof(err));
+        logmsg(loopback ? L_INFO : L_WARNING, "serving metrics on http://%s/metrics%s",
+               cfg->listen, loopback ? "" : " (not loopback: reachable from other hosts)");
+    }
+    return 0;
+}
+
+static void close_outputs(agent_t *a)
+{
+    if (a->out.history) {
+        sb_hist_minute_t min;
+        if (sb_rollup_flush(a->out.rollup, &min)) {
+            sb_history_put_minute(a->out.history, &min);
+        }
+        history_event(&a->out, "stop", got_stop ? "sbagent stopped by a signal"
+                                                : "sbagent stopped");
+        history_flush(&a->out);
+        sb_history_close(a->out.history);
+    }
+    sb_export_stop(a->out.http);
 }
 
 /* ------------------------------------------------------------- main loop */
 
-static apr_interval_time_t period_of(double hz)
+/* Flush the history every 2 s and prune it every 10 minutes. */
+static void history_chores(agent_t *a, apr_time_t *next_flush, apr_time_t *next_prune)
 {
-    return (apr_interval_time_t)(APR_USEC_PER_SEC / hz);
+    apr_time_t now = apr_time_now();
+
+    if (!a->out.history) {
+        return;
+    }
+    if (now >= *next_flush) {
+        *next_flush = now + apr_time_from_sec(2);
+        history_flush(&a->out);
+    }
+    if (now >= *next_prune) {
+        *next_prune = now + apr_time_from_sec(600);
+        if (sb_history_prune(a->out.history, now, a->cfg.keep_seconds_hours,
+                             a->cfg.keep_minutes_days) != APR_SUCCESS) {
+            logmsg(L_WARNING, "history prune: %s", sb_history_error(a->out.history));
+        }
+    }
+}
+
+static void run(agent_t *a, apr_pool_t *iter)
+{
+    const sb_agent_cli_t *cli = a->cli;
+    apr_time_t start = apr_time_now();
+    apr_time_t next_flush = start + apr_time_from_sec(2);
+    apr_time_t next_prune = start + apr_time_from_sec(60);
+
+    while (!got_stop) {
+        sb_source_result_t r;
+        apr_time_t now = apr_time_now(), wake;
+
+        if (cli->duration > 0 && now - start >= cli->duration) {
+            break;
+        }
+        if (got_hup) {
+            got_hup = 0;
+            reload(a);
+        }
+        apr_pool_clear(iter);
+        wake = sb_source_poll(a->src, now, iter, &r);
+        if (r.sample) {
+            use_sample(a, &r);
+        }
+        history_chores(a, &next_flush, &next_prune);
+
+        /* sleep until the next deadline (signals interrupt the sleep),
+         * waking at least every 250 ms to close seconds on time */
+        now = apr_time_now();
+        if (wake > now + apr_time_from_msec(250)) {
+            wake = now + apr_time_from_msec(250);
+        }
+        if (cli->duration > 0 && wake > start + cli->duration) {
+            wake = start + cli->duration;
+        }
+        if (wake > now) {
+            apr_sleep(wake - now);
+        }
+    }
 }
 
 int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_pool_t *pool)
 {
-    sb_config_t cfg = *cfg_in;
-    sources_t src;
-    outputs_t out;
-    clients_t clients;
-    sb_estimator_t *est;
+    agent_t a;
     apr_pool_t *iter;
     struct sigaction sa;
-    apr_time_t start = apr_time_now(), now;
-    apr_time_t next_shm, next_status, next_kernel, next_mem, next_flush, next_prune;
-    apr_interval_time_t shm_period, status_period, kernel_period;
-    int rc = SB_EXIT_OK, had_sample = 0;
 
-    log_configure(&cfg);
+    memset(&a, 0, sizeof(a));
+    a.cfg = *cfg_in;
+    a.cli = cli;
+    a.pool = pool;
+    a.sopts = cli->sopts;
+    log_configure(&a.cfg);
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
@@ -612,247 +736,39 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    memset(&src, 0, sizeof(src));
-    src.cfg = &cfg;
-    src.cli = cli;
-    src.pool = pool;
-    memset(&out, 0, sizeof(out));
-    out.cli = cli;
-    out.cfg = &cfg;
-    out.pool = pool;
-    out.json = sb_json_create(pool);
-    out.metrics = sb_metrics_create(pool);
-    apr_pool_create(&out.render_pool, pool);
-    est = sb_estimator_create(pool, on_second, &out);
-    clients_init(&clients, pool);
-    src.est = est;
+    a.out.cli = cli;
+    a.out.cfg = &a.cfg;
+    a.out.pool = pool;
+    a.out.json = sb_json_create(pool);
+    a.out.metrics = sb_metrics_create(pool);
+    apr_pool_create(&a.out.render_pool, pool);
+    a.est = sb_estimator_create(pool, on_second, &a.out);
+    clients_init(&a.clients, pool);
     apr_pool_create(&iter, pool);
-    if (cfg.ports[0]) {
-        char err[256];
-        if (sb_httpd_parse_ports(cfg.ports, &src.ports, err, sizeof(err)) != 0) {
-            logmsg(L_ERROR, "%s", err);
-            return SB_EXIT_USAGE;
-        }
-        src.have_ports = 1;
-    }
+    a.sopts.async_status = 1;
+    a.src = sb_source_create(&a.sopts, a.est, on_notice, &a, pool);
 
-    if (cfg.user[0]) {
-        /* Attach, find httpd's parent and its ports while still root, then
-         * drop to the user keeping only CAP_DAC_OVERRIDE (to reattach a
-         * new root-owned segment after a stop and start).  Before any
-         * thread exists: capabilities are per thread. */
-        char err[512], who[256];
-        sb_sample_t *first = NULL;
-        int ev;
-        if (cfg.scoreboard[0] && sample_shm(&src, iter, &first, &ev) == APR_SUCCESS) {
-            find_parent(&src, first);
-        }
-        if (cfg.kernel_hz > 0) {
-            sample_kernel(&src, iter);
-        }
-        if (sb_privs_drop(cfg.user, SB_CAP_DEFAULT, err, sizeof(err)) != 0) {
-            logmsg(L_ERROR, "cannot drop privileges to %s: %s", cfg.user, err);
-            return SB_EXIT_FAILURE;
-        }
-        sb_privs_describe(who, sizeof(who));
-        logmsg(L_NOTICE, "running as %s", who);
+    if (a.cfg.user[0] && drop_privileges(&a, iter) != 0) {
+        return SB_EXIT_FAILURE;
     }
-    if (cfg.history[0]) {
-        apr_status_t hrv = sb_history_open(&out.history, cfg.history, SB_HISTORY_WRITE, pool);
-        if (hrv != APR_SUCCESS) {
-            logmsg(L_ERROR, "%s", sb_history_error(out.history));
-            return SB_EXIT_USAGE;
-        }
-        out.rollup = sb_rollup_create(pool);
-        history_event(&out, "start", "sbagent started");
+    if (open_outputs(&a) != 0) {
+        return SB_EXIT_USAGE;
     }
-    if (cfg.listen[0]) {
-        char err[512];
-        struct sockaddr_storage ss;
-        int loopback = 0;
-        out.http = sb_export_start(cfg.listen, err, sizeof(err));
-        if (!out.http) {
-            logmsg(L_ERROR, "%s", err);
-            return SB_EXIT_USAGE;
-        }
-        sb_export_parse_listen(cfg.listen, &ss, &loopback, err, sizeof(err));
-        logmsg(loopback ? L_INFO : L_WARNING, "serving metrics on http://%s/metrics%s",
-               cfg.listen, loopback ? "" : " (not loopback: reachable from other hosts)");
-    }
+    logmsg(L_NOTICE, "started: %s%s%s", a.cfg.scoreboard[0] ? "scoreboard " : "mod_status ",
+           a.cfg.scoreboard[0] ? a.cfg.scoreboard : a.cfg.status_url,
+           a.cfg.scoreboard[0] && a.cfg.status_url[0] ? " (mod_status as fallback)" : "");
 
-    shm_period = period_of(cfg.shm_hz);
-    status_period = (apr_interval_time_t)(cfg.status_interval * APR_USEC_PER_SEC);
-    src.using_status = !cfg.scoreboard[0];
-    kernel_period = cfg.kernel_hz > 0 ? period_of(cfg.kernel_hz) : 0;
-    next_shm = next_status = next_kernel = next_mem = start;
-    next_flush = start + apr_time_from_sec(2);
-    next_prune = start + apr_time_from_sec(60);
-    logmsg(L_NOTICE, "started: %s%s%s", cfg.scoreboard[0] ? "scoreboard " : "mod_status ",
-           cfg.scoreboard[0] ? cfg.scoreboard : cfg.status_url,
-           cfg.scoreboard[0] && cfg.status_url[0] ? " (mod_status as fallback)" : "");
+    run(&a, iter);
 
-    while (!got_stop) {
-        sb_sample_t *s = NULL;
-        int events = 0;
-        apr_time_t wake;
-
-        now = apr_time_now();
-        if (cli->duration > 0 && now - start >= cli->duration) {
-            break;
-        }
-        if (got_hup) {
-            got_hup = 0;
-            if (cli->config_file) {
-                sb_config_t fresh;
-                const char *file = cli->config_file;
-                char err[1024];
-                if (sb_config_resolve(&fresh, pool, &file, NULL, cli->cmdline, SB_PROG_AGENT,
-                                      err, sizeof(err)) != 0) {
-                    logmsg(L_ERROR, "SIGHUP: %s; keeping the running configuration", err);
-                }
-                else {
-                    cfg = fresh;
-                    log_configure(&cfg);
-                    shm_period = period_of(cfg.shm_hz);
-                    status_period = (apr_interval_time_t)(cfg.status_interval * APR_USEC_PER_SEC);
-                    logmsg(L_NOTICE, "SIGHUP: reloaded %s", cli->config_file);
-                }
-            }
-            else {
-                logmsg(L_NOTICE, "SIGHUP: no configuration file to reload");
-            }
-        }
-
-        apr_pool_clear(iter);
-        if (cfg.scoreboard[0] && now >= next_shm) {
-            next_shm += shm_period;
-            if (next_shm <= now) {
-                next_shm = now + shm_period;   /* fell behind: skip, no burst */
-            }
-            if (sample_shm(&src, iter, &s, &events) == APR_SUCCESS) {
-                if (src.using_status && cfg.status_url[0]) {
-                    logmsg(L_NOTICE, "the scoreboard is readable again: back to shared memory");
-                }
-                src.using_status = 0;
-            }
-            else if (cfg.status_url[0] && !src.using_status) {
-                logmsg(L_NOTICE, "falling back to mod_status at %s", cfg.status_url);
-                src.using_status = 1;
-                next_status = now;
-            }
-        }
-        if (!s && src.using_status && cfg.status_url[0] && now >= next_status) {
-            next_status += status_period;
-            if (next_status <= now) {
-                next_status = now + status_period;
-            }
-            sample_status(&src, iter, &s, &events);
-        }
-        if (s) {
-            const char *ev = event_text(events);
-            if (ev) {
-                logmsg(L_NOTICE, "%s", ev);
-                history_event(&out, (events & SB_SHM_EV_REATTACHED) ? "reattach"
-                              : (events & SB_SHM_EV_RESTARTED) ? "restart" : "graceful", ev);
-            }
-            if (src.was_down) {
-                history_event(&out, "start", "httpd answers again");
-                src.was_down = 0;
-            }
-            if (s->extended_status == 0 && !had_sample) {
-                logmsg(L_WARNING, "ExtendedStatus is Off: requests/s and connection figures "
-                       "are unknown; remove 'ExtendedStatus Off' and stop and start httpd");
-            }
-            had_sample = 1;
-            if (!src.parent || (events & (SB_SHM_EV_REATTACHED | SB_SHM_EV_RESTARTED))) {
-                find_parent(&src, s);
-            }
-            src.ka_from_kernel = !(s->source == SB_SOURCE_SHM
-                                   && (strcmp(s->server.mpm, "prefork") == 0
-                                       || strcmp(s->server.mpm, "worker") == 0));
-            sb_metrics_set_server(out.metrics, s->server.version, s->server.mpm,
-                                  s->server.generation, s->server.server_limit,
-                                  s->server.thread_limit);
-            sb_metrics_set_up(out.metrics, 1, s->source);
-            sb_estimator_add_sample(est, s, events);
-            if (s->source == SB_SOURCE_SHM && s->extended_status == 1) {
-                clients_add(&clients, s, (double)shm_period / APR_USEC_PER_SEC, out.history,
-                            out.metrics);
-            }
-        }
-        else if (src.last_err[0]) {
-            sb_metrics_set_up(out.metrics, 0, src.using_status ? SB_SOURCE_STATUS : SB_SOURCE_SHM);
-            if (!src.was_down) {
-                history_event(&out, "stop", src.last_err);
-                src.was_down = 1;
-            }
-        }
-        if (out.history && apr_time_now() >= next_flush) {
-            next_flush = apr_time_now() + apr_time_from_sec(2);
-            history_flush(&out);
-        }
-        if (out.history && apr_time_now() >= next_prune) {
-            next_prune = apr_time_now() + apr_time_from_sec(600);
-            if (sb_history_prune(out.history, apr_time_now(), cfg.keep_seconds_hours,
-                                 cfg.keep_minutes_days) != APR_SUCCESS) {
-                logmsg(L_WARNING, "history prune: %s", sb_history_error(out.history));
-            }
-        }
-        if (kernel_period > 0 && apr_time_now() >= next_kernel) {
-            next_kernel += kernel_period;
-            if (next_kernel <= apr_time_now()) {
-                next_kernel = apr_time_now() + kernel_period;
-            }
-            sample_kernel(&src, iter);
-        }
-        if (apr_time_now() >= next_mem) {
-            next_mem = apr_time_now() + apr_time_from_sec(5);
-            sample_memory(&src, iter);
-        }
-        sb_estimator_tick(est, apr_time_now(), apr_time_from_msec(200));
-
-        /* sleep until the next deadline (signals interrupt the sleep) */
-        wake = next_shm;
-        if (!cfg.scoreboard[0] || (src.using_status && next_status < wake)) {
-            wake = next_status;
-        }
-        if (!cfg.scoreboard[0]) {
-            wake = next_status;
-        }
-        if (kernel_period > 0 && next_kernel < wake) {
-            wake = next_kernel;
-        }
-        if (wake > apr_time_now() + apr_time_from_msec(250)) {
-            wake = apr_time_now() + apr_time_from_msec(250);   /* close seconds on time */
-        }
-        if (cli->duration > 0 && wake > start + cli->duration) {
-            wake = start + cli->duration;
-        }
-        now = apr_time_now();
-        if (wake > now) {
-            apr_sleep(wake - now);
-        }
-    }
-    sb_estimator_tick(est, apr_time_now(), 0);
-    if (out.history) {
-        sb_hist_minute_t min;
-        if (sb_rollup_flush(out.rollup, &min)) {
-            sb_history_put_minute(out.history, &min);
-        }
-        history_event(&out, "stop", got_stop ? "sbagent stopped by a signal" : "sbagent stopped");
-        history_flush(&out);
-        sb_history_close(out.history);
-    }
+    sb_estimator_tick(a.est, apr_time_now(), 0);
+    close_outputs(&a);
     if (got_stop) {
         logmsg(L_NOTICE, "signal %d: flushed and stopping", (int)got_stop);
     }
-    if (src.shm) {
-        sb_shm_close(src.shm);
-    }
-    sb_export_stop(out.http);
-    if (!had_sample) {
+    sb_source_close(a.src);
+    if (!a.had_sample) {
         logmsg(L_ERROR, "no sample could be taken");
-        rc = SB_EXIT_UNAVAILABLE;
+        return SB_EXIT_UNAVAILABLE;
     }
-    return rc;
+    return SB_EXIT_OK;
 }

@@ -41,7 +41,7 @@ typedef struct {
     int have_counts;            /* totals were usable in this second */
     int have_sb_conn;
     int slots_total;
-    sb_source_t source;
+    sb_source_kind_t source;
     int generation;
     int64_t pss, mem;
     sb_obs_t obs[SB_OBS_N];

@@ -54,7 +54,7 @@ typedef struct {
 
 typedef struct {
     int64_t ts;                 /* unix second */
-    sb_source_t source;
+    sb_source_kind_t source;
     int generation;
     int samples;                /* raw samples in this second */
     int gap;                    /* 1: no sample (httpd unreachable) */

@@ -336,7 +336,7 @@ void sb_hist_minute_init(sb_hist_minute_t *r, int64_t ts)
 {
     memset(r, 0, sizeof(*r));
     r->ts = ts;
-    r->source = (sb_source_t)SB_UNKNOWN;
+    r->source = (sb_source_kind_t)SB_UNKNOWN;
     r->busy_max = r->listen_queue_max = r->listen_overflows = r->listen_drops = SB_UNKNOWN;
     r->pss_per_worker_bytes = r->mem_available_min = SB_UNKNOWN;
     r->busy_mean = r->idle_mean = NAN;
@@ -1277,7 +1277,7 @@ static int bind_row(sqlite3_stmt *st, const sb_table_t *t, const void *row)
             break;
         }
         case COL_SOURCE: {
-            const char *s = source_name((int)*(const sb_source_t *)f);
+            const char *s = source_name((int)*(const sb_source_kind_t *)f);
             rc = s ? sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC)
                    : sqlite3_bind_null(st, idx);
             break;
@@ -1678,7 +1678,7 @@ static apr_status_t read_row(sb_history_t *h, sqlite3_stmt *st, const sb_table_t
             *(double *)f = null ? NAN : sqlite3_column_double(st, i);
             break;
         case COL_SOURCE:
-            *(sb_source_t *)f = (sb_source_t)source_from_name(
+            *(sb_source_kind_t *)f = (sb_source_kind_t)source_from_name(
                 null ? NULL : (const char *)sqlite3_column_text(st, i));
             break;
         case COL_TEXT:

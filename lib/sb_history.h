@@ -98,7 +98,7 @@ apr_status_t sb_hist_decode(sb_hist_t *h, const void *data, apr_size_t len);
  * second; unknown: NaN / SB_UNKNOWN. */
 typedef struct {
     int64_t ts;                 /* unix seconds (UTC) */
-    sb_source_t source;         /* shm or status */
+    sb_source_kind_t source;         /* shm or status */
     int64_t generation;         /* httpd's running generation */
     double busy_mean;           /* busy slots (mod_status's BusyWorkers rule) */
     int64_t busy_max;
@@ -128,8 +128,8 @@ typedef struct {
  * point into storage valid during the callback. */
 typedef struct {
     int64_t ts;
-    sb_source_t source;         /* source of most seconds;
-                                 * (sb_source_t)SB_UNKNOWN: none */
+    sb_source_kind_t source;         /* source of most seconds;
+                                 * (sb_source_kind_t)SB_UNKNOWN: none */
     int seconds;                /* second rows that made this minute */
     int gap_seconds;            /* of which gaps */
     double busy_mean;

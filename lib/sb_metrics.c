@@ -31,7 +31,7 @@ struct sb_metrics {
     int server_limit;
     int thread_limit;
     int up;
-    sb_source_t source;
+    sb_source_kind_t source;
     double requests_total;
     double connections_total;
     double overflows_total;
@@ -62,7 +62,7 @@ void sb_metrics_set_server(sb_metrics_t *m, const char *version, const char *mpm
     m->thread_limit = thread_limit;
 }
 
-void sb_metrics_set_up(sb_metrics_t *m, int up, sb_source_t source)
+void sb_metrics_set_up(sb_metrics_t *m, int up, sb_source_kind_t source)
 {
     m->up = up;
     m->source = source;

@@ -23,7 +23,7 @@ void sb_metrics_set_server(sb_metrics_t *m, const char *version, const char *mpm
                            int generation, int server_limit, int thread_limit);
 
 /* Whether the latest sample attempt succeeded, and from which source. */
-void sb_metrics_set_up(sb_metrics_t *m, int up, sb_source_t source);
+void sb_metrics_set_up(sb_metrics_t *m, int up, sb_source_kind_t source);
 
 /* Fold one closed second in. */
 void sb_metrics_update(sb_metrics_t *m, const sb_second_t *s);

@@ -1,5 +1,6 @@
 #include "config.h"
 #include <string.h>
+#include <apr_strings.h>
 #include "sb_sample.h"
 
 sb_sample_t *sb_sample_create(apr_pool_t *p)
@@ -28,6 +29,17 @@ void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs)
     s->workers = nworkers > 0 ? apr_pcalloc(p, sizeof(*s->workers) * (apr_size_t)nworkers) : NULL;
     s->nprocs = nprocs;
     s->procs = nprocs > 0 ? apr_pcalloc(p, sizeof(*s->procs) * (apr_size_t)nprocs) : NULL;
+}
+
+sb_sample_t *sb_sample_copy(const sb_sample_t *s, apr_pool_t *p)
+{
+    sb_sample_t *c = apr_pmemdup(p, s, sizeof(*s));
+
+    c->workers = s->nworkers > 0
+                 ? apr_pmemdup(p, s->workers, sizeof(*s->workers) * (apr_size_t)s->nworkers) : NULL;
+    c->procs = s->nprocs > 0
+               ? apr_pmemdup(p, s->procs, sizeof(*s->procs) * (apr_size_t)s->nprocs) : NULL;
+    return c;
 }
 
 void sb_sample_count(sb_sample_t *s)
@@ -66,7 +78,7 @@ void sb_sample_count(sb_sample_t *s)
     }
 }
 
-const char *sb_source_name(sb_source_t src)
+const char *sb_source_name(sb_source_kind_t src)
 {
     return src == SB_SOURCE_SHM ? "shm" : "status";
 }

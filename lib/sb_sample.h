@@ -19,7 +19,7 @@
 typedef enum {
     SB_SOURCE_SHM = 0,
     SB_SOURCE_STATUS = 1
-} sb_source_t;
+} sb_source_kind_t;
 
 #define SB_UNKNOWN (-1)
 
@@ -86,7 +86,7 @@ typedef struct {
 
 typedef struct {
     apr_time_t ts;              /* when the sample was taken */
-    sb_source_t source;
+    sb_source_kind_t source;
     sb_server_t server;
 
     unsigned int slots[SB_SLOT_NSTATES]; /* count of slots per state */
@@ -114,11 +114,15 @@ sb_sample_t *sb_sample_create(apr_pool_t *p);
 /* Allocate room for nworkers workers and nprocs processes (either may be 0). */
 void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs);
 
+/* A deep copy of s from p (to hand a sample from one thread's pool to
+ * another's). */
+sb_sample_t *sb_sample_copy(const sb_sample_t *s, apr_pool_t *p);
+
 /* Recount s->slots[], busy, idle and graceful_busy from s->workers and, when
  * present, s->procs, with mod_status's rules: only children that are not
  * quiescing count; idle counts ready slots of the current generation. */
 void sb_sample_count(sb_sample_t *s);
 
-const char *sb_source_name(sb_source_t src);
+const char *sb_source_name(sb_source_kind_t src);
 
 #endif

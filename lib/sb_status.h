@@ -47,6 +47,10 @@ typedef struct {
     int insecure;               /* TLS: skip peer verification */
 } sb_status_opts_t;
 
+/* libcurl's process-wide setup, done once (it is not thread-safe: call
+ * it before a thread of yours fetches).  Returns 0 or -1. */
+int sb_status_global_init(void);
+
 /* Fill opts with the defaults above (url NULL). */
 void sb_status_opts_default(sb_status_opts_t *opts);
 

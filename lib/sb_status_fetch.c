@@ -43,6 +43,17 @@ void sb_status_opts_default(sb_status_opts_t *opts)
     opts->max_bytes = 1024 * 1024;
 }
 
+int sb_status_global_init(void)
+{
+    if (!curl_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+            return -1;
+        }
+        curl_ready = 1;
+    }
+    return 0;
+}
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *arg)
 {
     fetch_buf_t *b = arg;
@@ -243,12 +254,9 @@ apr_status_t sb_status_fetch(const sb_status_opts_t *opts, apr_pool_t *p,
         return fail(errbuf, errlen, APR_EINVAL,
                     "size cap of 0 bytes for %s", shown);
     }
-    if (!curl_ready) {
-        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-            return fail(errbuf, errlen, APR_EGENERAL,
-                        "curl_global_init failed, cannot fetch %s", shown);
-        }
-        curl_ready = 1;
+    if (sb_status_global_init() != 0) {
+        return fail(errbuf, errlen, APR_EGENERAL,
+                    "curl_global_init failed, cannot fetch %s", shown);
     }
     h = curl_easy_init();
     if (!h) {

@@ -756,7 +756,7 @@ START_TEST(round_trip_every_table)
         ck_assert_int_eq(memcmp(&mins.hists[0][3], &svc, sizeof(gap)), 0);
         ck_assert_int_eq(memcmp(&mins.hists[0][4], &hold, sizeof(gap)), 0);
         ck_assert_int_eq(mins.rows[1].ts, 100020);
-        ck_assert(mins.rows[1].source == (sb_source_t)SB_UNKNOWN);
+        ck_assert(mins.rows[1].source == (sb_source_kind_t)SB_UNKNOWN);
         ck_assert(isnan(mins.rows[1].busy_mean) && mins.rows[1].busy_max == SB_UNKNOWN);
         ck_assert(!mins.has[1][0] && !mins.has[1][1] && !mins.has[1][2] && !mins.has[1][3]
                   && !mins.has[1][4]);
@@ -835,7 +835,7 @@ START_TEST(invalid_rows_and_read_only)
     sb_hist_client_t cl = { 0, NULL, 1, 1 };
 
     make_second(&s, 1);
-    s.source = (sb_source_t)7;
+    s.source = (sb_source_kind_t)7;
     ck_assert_int_eq(sb_history_put_second(w, &s), APR_EINVAL);
     ck_assert_ptr_nonnull(strstr(sb_history_error(w), "source"));
     sb_hist_minute_init(&m, 61);
