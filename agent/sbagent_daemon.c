@@ -432,7 +432,8 @@ static const char *event_text(int events)
 static void use_sample(agent_t *a, const sb_source_result_t *r)
 {
     const sb_sample_t *s = r->sample;
-    const char *ev = event_text(r->events);
+    const char *ev = r->switched ? "attached the scoreboard named by the new configuration"
+                                 : event_text(r->events);
 
     if (ev) {
         logmsg(L_NOTICE, "%s", ev);

@@ -55,6 +55,7 @@ struct sb_source {
     apr_pool_t *shm_pool;       /* the handle's; destroyed when the path changes */
     sb_shm_t *shm;
     int shm_attached;           /* the last scoreboard attempt succeeded */
+    int shm_switched;           /* the path changed since the last sample */
     apr_time_t next_shm, next_shm_try;
 
     /* mod_status */
@@ -330,6 +331,17 @@ static void shm_detach(sb_source_t *s)
     s->shm_attached = 0;
 }
 
+static void kernel_reset(sb_source_t *s)
+{
+    if (s->kernel_pool) {
+        apr_pool_destroy(s->kernel_pool);
+        s->kernel_pool = NULL;
+    }
+    s->kernel = NULL;
+    s->conntrack = NULL;
+    s->have_kview = 0;
+}
+
 void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o)
 {
     int new_path = !s->o.scoreboard || !o->scoreboard || strcmp(s->o.scoreboard, o->scoreboard) != 0;
@@ -338,17 +350,23 @@ void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o)
     int new_status = !s->o.status.url != !o->status.url
                      || (o->status.url && strcmp(s->o.status.url, o->status.url) != 0);
 
+    int new_pidfile = s->o.httpd_pidfile && o->httpd_pidfile
+                      && strcmp(s->o.httpd_pidfile, o->httpd_pidfile) != 0;
+
     if (new_path) {
+        s->shm_switched = s->o.scoreboard != NULL;
         shm_detach(s);
         s->next_shm = s->next_shm_try = apr_time_now();
     }
     if (new_status) {
         s->status_have_last = 0;
     }
-    if (new_ports || (s->o.httpd_pidfile && o->httpd_pidfile
-                      && strcmp(s->o.httpd_pidfile, o->httpd_pidfile) != 0)) {
+    if (new_path || new_ports || new_pidfile) {
+        /* maybe another httpd: find its parent and ports again, and follow
+         * its connections from a new baseline */
         s->have_ports = 0;
         s->parent = 0;
+        kernel_reset(s);
     }
     s->o = *o;
     if (o->ports.nports > 0) {
@@ -655,6 +673,12 @@ static void poll_shm(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_source_re
     }
     rv = take_shm(s, p, &r->sample, &r->events);
     if (rv == APR_SUCCESS) {
+        if (s->shm_switched) {
+            /* another segment: no counter continues from the old one */
+            r->events |= SB_SHM_EV_REATTACHED;
+            r->switched = 1;
+            s->shm_switched = 0;
+        }
         if (s->using_status) {
             notice(s, SB_SN_SHM_BACK, SB_LEVEL_NOTICE,
                    "the scoreboard is readable again: back to shared memory");
@@ -785,10 +809,5 @@ void sb_source_close(sb_source_t *s)
 {
     scraper_stop(s);
     shm_detach(s);
-    if (s->kernel_pool) {
-        apr_pool_destroy(s->kernel_pool);
-        s->kernel_pool = NULL;
-        s->kernel = NULL;
-        s->conntrack = NULL;
-    }
+    kernel_reset(s);
 }

@@ -90,7 +90,10 @@ void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o);
 /* What one poll produced. */
 typedef struct {
     sb_sample_t *sample;        /* a new sample (from the pool given), or NULL */
-    int events;                 /* SB_SHM_EV_* of that sample */
+    int events;                 /* SB_SHM_EV_* of that sample; the first sample
+                                 * of another scoreboard path (reconfigured)
+                                 * has SB_SHM_EV_REATTACHED and switched 1 */
+    int switched;
     int kernel;                 /* a kernel view was taken (sb_source_kernel_view) */
 } sb_source_result_t;
 
