@@ -9,11 +9,7 @@
 #include "sb_config.h"
 #include "sb_source.h"
 
-/* Exit codes (documented in sbagent(8)). */
-#define SB_EXIT_OK          0
-#define SB_EXIT_FAILURE     1
-#define SB_EXIT_USAGE       2
-#define SB_EXIT_UNAVAILABLE 3
+#include "sb_exit.h"        /* the exit codes, documented in sbagent(8) */
 
 #ifndef SB_DEFAULT_CONFIG
 #define SB_DEFAULT_CONFIG SB_SYSCONFDIR "/sbtune/sbtune.yaml"

@@ -401,8 +401,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
 
     /* per-slot inference needs the scoreboard of a prefork or worker MPM */
     conn_capable = s->source == SB_SOURCE_SHM && s->extended_status == 1
-                   && (strcmp(s->server.mpm, "prefork") == 0
-                       || strcmp(s->server.mpm, "worker") == 0);
+                   && sb_mpm_slot_holds_keepalive(s->server.mpm_id);
     if (e->nslots != s->nworkers || (events & SB_SHM_EV_REATTACHED)) {
         e->slots = apr_pcalloc(e->pool, sizeof(*e->slots) * (apr_size_t)(s->nworkers + 1));
         e->nslots = s->nworkers;

@@ -7,6 +7,7 @@ sb_sample_t *sb_sample_create(apr_pool_t *p)
 {
     sb_sample_t *s = apr_pcalloc(p, sizeof(*s));
     s->server.generation = SB_UNKNOWN;
+    s->server.mpm_id = SB_MPM_UNKNOWN;
     s->server.config_generation = SB_UNKNOWN;
     s->server.uptime_s = SB_UNKNOWN;
     s->server.server_limit = SB_UNKNOWN;

@@ -14,6 +14,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "sb_mpm.h"
 #include "sb_slot.h"
 
 typedef enum {
@@ -64,6 +65,7 @@ typedef struct {
 typedef struct {
     char version[64];           /* "Apache/2.4.71 (Debian)" or "" */
     char mpm[16];               /* "prefork", "worker", "event" or "" */
+    sb_mpm_t mpm_id;            /* the same, SB_MPM_UNKNOWN for "" */
     int generation;             /* running generation (shm) / MPM generation */
     int config_generation;      /* status only; SB_UNKNOWN otherwise */
     apr_time_t restart_time;    /* 0 = unknown */

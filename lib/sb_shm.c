@@ -378,6 +378,7 @@ static void decode(const sb_shm_t *h, sb_sample_t *s)
     s->source = SB_SOURCE_SHM;
     apr_cpystrn(s->server.version, h->version, sizeof(s->server.version));
     apr_cpystrn(s->server.mpm, h->mpm, sizeof(s->server.mpm));
+    sb_mpm_parse(s->server.mpm, &s->server.mpm_id);
     s->server.generation = g->running_generation;
     s->server.restart_time = g->restart_time;
     s->server.uptime_s = g->restart_time > 0

@@ -754,8 +754,7 @@ static void use_sample(sb_source_t *s, const sb_source_result_t *r)
         find_parent(s, smp);
     }
     s->ka_from_kernel = !(smp->source == SB_SOURCE_SHM
-                          && (strcmp(smp->server.mpm, "prefork") == 0
-                              || strcmp(smp->server.mpm, "worker") == 0));
+                          && sb_mpm_slot_holds_keepalive(smp->server.mpm_id));
     if (s->est) {
         sb_estimator_add_sample(s->est, smp, r->events);
     }

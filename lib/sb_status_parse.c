@@ -615,7 +615,8 @@ static void fill_sample(const parse_state_t *st, sb_sample_t *s,
     else if (st->valid[K_UPTIME]) {
         s->server.uptime_s = st->num[K_UPTIME];
     }
-    if (!strcmp(s->server.mpm, "prefork") && st->sb_len <= INT_MAX) {
+    sb_mpm_parse(s->server.mpm, &s->server.mpm_id);
+    if (s->server.mpm_id == SB_MPM_PREFORK && st->sb_len <= INT_MAX) {
         s->server.max_workers = (int)st->sb_len;
     }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <apr_general.h>
+#include <apr_strings.h>
 #include "sb_sample.h"
 
 static apr_pool_t *pool;
@@ -101,6 +102,54 @@ START_TEST(old_generation_ready_slots_are_not_idle)
 }
 END_TEST
 
+START_TEST(mpm_names_parse_back)
+{
+    sb_mpm_t m;
+    int i;
+
+    for (i = SB_MPM_PREFORK; i <= SB_MPM_EVENT; i++) {
+        ck_assert_int_eq(sb_mpm_parse(sb_mpm_name((sb_mpm_t)i), &m), 0);
+        ck_assert_int_eq(m, i);
+    }
+    ck_assert_int_eq(sb_mpm_parse("mpm_event", &m), 0);
+    ck_assert_int_eq(m, SB_MPM_EVENT);
+    ck_assert_int_eq(sb_mpm_parse("Worker", &m), 0);
+    ck_assert_int_eq(m, SB_MPM_WORKER);
+    ck_assert_int_eq(sb_mpm_parse("prefork.c", &m), 0);
+    ck_assert_int_eq(m, SB_MPM_PREFORK);
+    ck_assert_int_eq(sb_mpm_parse("", &m), -1);
+    ck_assert_int_eq(m, SB_MPM_UNKNOWN);
+    ck_assert_int_eq(sb_mpm_parse("eventually", &m), -1);
+    ck_assert_int_eq(sb_mpm_parse("prefork.so", &m), -1);
+    ck_assert_int_eq(sb_mpm_parse(NULL, &m), -1);
+    ck_assert_str_eq(sb_mpm_name(SB_MPM_UNKNOWN), "unknown");
+    ck_assert(sb_mpm_slot_holds_keepalive(SB_MPM_PREFORK));
+    ck_assert(sb_mpm_slot_holds_keepalive(SB_MPM_WORKER));
+    ck_assert(!sb_mpm_slot_holds_keepalive(SB_MPM_EVENT));
+    ck_assert(!sb_mpm_slot_holds_keepalive(SB_MPM_UNKNOWN));
+}
+END_TEST
+
+START_TEST(copy_is_deep)
+{
+    sb_sample_t *s = sb_sample_create(pool), *c;
+
+    sb_sample_alloc(s, pool, 4, 2);
+    s->workers[3].state = SB_SLOT_WRITE;
+    apr_cpystrn(s->workers[3].client, "192.0.2.7", sizeof(s->workers[3].client));
+    s->procs[1].pid = 4242;
+    c = sb_sample_copy(s, pool);
+    ck_assert_ptr_ne(c->workers, s->workers);
+    ck_assert_ptr_ne(c->procs, s->procs);
+    ck_assert_int_eq(c->nworkers, 4);
+    ck_assert_int_eq(c->workers[3].state, SB_SLOT_WRITE);
+    ck_assert_str_eq(c->workers[3].client, "192.0.2.7");
+    ck_assert_int_eq(c->procs[1].pid, 4242);
+    s->workers[3].state = SB_SLOT_READY;
+    ck_assert_int_eq(c->workers[3].state, SB_SLOT_WRITE);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("slot_sample");
@@ -112,6 +161,8 @@ int main(void)
     tcase_add_test(tc, count_without_processes_uses_every_slot);
     tcase_add_test(tc, unknown_fields_start_unknown);
     tcase_add_test(tc, old_generation_ready_slots_are_not_idle);
+    tcase_add_test(tc, mpm_names_parse_back);
+    tcase_add_test(tc, copy_is_deep);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }

@@ -239,6 +239,7 @@ START_TEST(test_real_capture)
     ck_assert_int_eq(s->source, SB_SOURCE_STATUS);
     ck_assert_str_eq(s->server.mpm, captures[_i].mpm);
     ck_assert_str_eq(s->server.mpm, must_value(text, "ServerMPM"));
+    ck_assert_str_eq(sb_mpm_name(s->server.mpm_id), captures[_i].mpm);
     ck_assert_str_eq(s->server.version, must_value(text, "ServerVersion"));
     ck_assert_int_eq(s->server.generation,
                      atoi(must_value(text, "ParentServerMPMGeneration")));
