@@ -79,6 +79,16 @@ typedef struct {
 /* The gauge totals of the latest sample or replayed second. */
 void sbt_totals(const sbt_app_t *app, sbt_totals_t *t);
 
+/* ------------------------------------------------------------ frame */
+
+/* The footer of the current view on line y: its name and the keys of the
+ * footer items (sbt_foot_items), cut at the right edge. */
+void sbt_draw_footer(sbt_canvas_t *cv, const sbt_app_t *app, int y);
+
+/* The help overlay, centred: the help lines of the key table
+ * (sbt_help_lines), each cut to the box. */
+void sbt_draw_help(sbt_canvas_t *cv);
+
 /* ------------------------------------------------------------ views */
 
 /* The draw functions of the views: draw from line y, above line end (a

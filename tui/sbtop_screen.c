@@ -33,6 +33,8 @@ static int draw_header(sbt_canvas_t *cv, const sbt_app_t *app, int y)
     if (app->replay) {
         time_t at = (time_t)app->at;
         char when[64];
+        sbt_foot_item_t items[SBT_FOOT_MAX];
+        int n;
         localtime_r(&at, &tm);
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
         snprintf(buf, sizeof(buf), "sbtop%sREPLAY %s (%lld)%s%s", sbt_sep(cv), when,
@@ -49,7 +51,9 @@ static int draw_header(sbt_canvas_t *cv, const sbt_app_t *app, int y)
             snprintf(buf, sizeof(buf), "nothing recorded at this second");
         }
         x = sbt_cv_put(cv, y, 0, SBT_ST_NORMAL, buf);
-        sbt_cv_printf(cv, y, x, SBT_ST_DIM, "%sLeft/Right 1 s, PgUp/PgDn 1 min", sbt_sep(cv));
+        n = sbt_foot_items(items, SBT_FOOT_MAX, app->view, 1);
+        sbt_foot_join(buf, sizeof(buf), items, n, SBT_FOOT_REPLAY, " ", ", ");
+        sbt_cv_printf(cv, y, x, SBT_ST_DIM, "%s%s", sbt_sep(cv), buf);
         return y + 1;
     }
     if (s) {
@@ -132,9 +136,11 @@ static int draw_notice(sbt_canvas_t *cv, const sbt_app_t *app, int y)
 
 /* ------------------------------------------------------------ help */
 
-static void draw_help(sbt_canvas_t *cv)
+void sbt_draw_help(sbt_canvas_t *cv)
 {
-    int w = cv->cols - 4 < 78 ? cv->cols - 4 : 78, h = sbt_nkeys + 6, y0, x0, i, y;
+    sbt_help_line_t lines[SBT_HELP_MAX];
+    int nl = sbt_help_lines(lines, SBT_HELP_MAX);
+    int w = cv->cols - 4 < 78 ? cv->cols - 4 : 78, h = nl + 6, y0, x0, i, y;
 
     if (h > cv->rows - 2) {
         h = cv->rows - 2;
@@ -168,17 +174,15 @@ static void draw_help(sbt_canvas_t *cv)
     }
     sbt_cv_put(cv, y0, x0 + 2, SBT_ST_BOLD, " sbtop keys ");
     y = y0 + 1;
-    for (i = 0; i < sbt_nkeys && y < y0 + h - 2; i++) {
-        if (sbt_keys[i].replay_only && (i == 0 || !sbt_keys[i - 1].replay_only)) {
+    for (i = 0; i < nl && y < y0 + h - 2; i++) {
+        char buf[256];
+        apr_size_t n = sbt_u8_prefix(lines[i].help, w - 14);
+        if (lines[i].replay_only && (i == 0 || !lines[i - 1].replay_only)) {
             sbt_cv_put(cv, y++, x0 + 2, SBT_ST_DIM, "with --history and --at (replay):");
         }
-        sbt_cv_printf(cv, y, x0 + 2, SBT_ST_BOLD, "%-8s", sbt_keys[i].label);
-        {
-            char buf[256];
-            apr_size_t n = sbt_u8_prefix(sbt_keys[i].help, w - 14);
-            snprintf(buf, sizeof(buf), "%.*s", (int)n, sbt_keys[i].help);
-            sbt_cv_put(cv, y, x0 + 11, SBT_ST_NORMAL, buf);
-        }
+        sbt_cv_printf(cv, y, x0 + 2, SBT_ST_BOLD, "%-8s", lines[i].label);
+        snprintf(buf, sizeof(buf), "%.*s", (int)n, lines[i].help);
+        sbt_cv_put(cv, y, x0 + 11, SBT_ST_NORMAL, buf);
         y++;
     }
     sbt_cv_put(cv, y0 + h - 2, x0 + 2, SBT_ST_DIM, "any key closes this help");
@@ -186,19 +190,38 @@ static void draw_help(sbt_canvas_t *cv)
 
 /* ------------------------------------------------------------ screen */
 
-static void draw_footer(sbt_canvas_t *cv, const sbt_app_t *app, int y)
+void sbt_draw_footer(sbt_canvas_t *cv, const sbt_app_t *app, int y)
 {
-    static const char *const names[SBT_NVIEWS] = { "dashboard", "workers", "clients", "gaps" };
-    char buf[256];
+    sbt_foot_item_t items[SBT_FOOT_MAX];
+    int n = sbt_foot_items(items, SBT_FOOT_MAX, app->view, app->replay);
+    char keys[512];
 
     sbt_cv_bar(cv, y, SBT_ST_TITLE);
-    snprintf(buf, sizeof(buf), "[%s] d dash  w workers  t clients  g gaps  h help  p pause  "
-             "+/- refresh  q quit%s", names[app->view], app->replay ? "  <-/-> 1s  PgUp/Dn 1m" : "");
-    sbt_cv_put(cv, y, 0, SBT_ST_TITLE, buf);
+    sbt_foot_join(keys, sizeof(keys), items, n, SBT_FOOT_VIEW | SBT_FOOT_ACT | SBT_FOOT_GLOBAL
+                  | SBT_FOOT_REPLAY, " ", "  ");
+    sbt_cv_printf(cv, y, 0, SBT_ST_TITLE, "[%s] %s", sbt_views[app->view].name, keys);
+}
+
+/* The figures of the gauges on one line, above a view other than the
+ * dashboard. */
+static int draw_summary(sbt_canvas_t *cv, const sbt_app_t *app, int y)
+{
+    sbt_totals_t t;
+    char v[7][32];
+
+    sbt_totals(app, &t);
+    sbt_cv_printf(cv, y, 0, SBT_ST_NORMAL, "busy %s/%s  keep-alive %s  idle %s  open %s%s"
+                  "requests/s %s  new conns/s %s", sbt_fnum(t.busy, v[0], 32),
+                  sbt_fnum(t.total, v[1], 32), sbt_fnum(t.ka, v[2], 32),
+                  sbt_fnum(t.idle, v[3], 32), sbt_fnum(t.open, v[4], 32), sbt_sep(cv),
+                  sbt_fnum(sbt_ring_mean(app, SBT_R_REQ, 1, NULL), v[5], 32),
+                  sbt_fnum(sbt_ring_mean(app, SBT_R_CONN, 1, NULL), v[6], 32));
+    return y + 1;
 }
 
 void sbt_render(sbt_canvas_t *cv, const sbt_app_t *app)
 {
+    const sbt_view_t *v = &sbt_views[app->view];
     apr_pool_t *p;
     int y = 0, end = cv->curses ? cv->rows - 1 : cv->rows;
 
@@ -208,41 +231,19 @@ void sbt_render(sbt_canvas_t *cv, const sbt_app_t *app)
     }
     y = draw_header(cv, app, y);
     y = draw_notice(cv, app, y);
-
     if (!app->replay && !app->sample) {
         sbt_cv_put(cv, y + 1, 2, SBT_ST_NORMAL, "waiting for the first sample...");
     }
-    else if (app->view == SBT_VIEW_DASHBOARD) {
-        sbt_dash_draw(cv, app, y, end, p);
-    }
     else {
-        sbt_totals_t t;
-        char v[7][32];
-        sbt_totals(app, &t);
-        sbt_cv_printf(cv, y++, 0, SBT_ST_NORMAL, "busy %s/%s  keep-alive %s  idle %s  open %s%s"
-                      "requests/s %s  new conns/s %s", sbt_fnum(t.busy, v[0], 32),
-                      sbt_fnum(t.total, v[1], 32), sbt_fnum(t.ka, v[2], 32),
-                      sbt_fnum(t.idle, v[3], 32), sbt_fnum(t.open, v[4], 32), sbt_sep(cv),
-                      sbt_fnum(sbt_ring_mean(app, SBT_R_REQ, 1, NULL), v[5], 32),
-                      sbt_fnum(sbt_ring_mean(app, SBT_R_CONN, 1, NULL), v[6], 32));
-        switch (app->view) {
-        case SBT_VIEW_WORKERS:
-            y = sbt_workers_draw(cv, app, y, end, p);
-            break;
-        case SBT_VIEW_CLIENTS:
-            y = sbt_clients_draw(cv, app, y, end, p);
-            break;
-        case SBT_VIEW_GAPS:
-            y = sbt_gaps_draw(cv, app, y, end, p);
-            break;
-        default:
-            break;
+        if (v->summary) {
+            y = draw_summary(cv, app, y);
         }
+        v->draw(cv, app, y, end, p);
     }
     if (cv->curses) {
-        draw_footer(cv, app, cv->rows - 1);
+        sbt_draw_footer(cv, app, cv->rows - 1);
         if (app->help) {
-            draw_help(cv);
+            sbt_draw_help(cv);
         }
     }
     apr_pool_destroy(p);

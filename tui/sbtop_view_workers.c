@@ -94,7 +94,9 @@ int sbt_workers_draw(sbt_canvas_t *cv, const sbt_app_t *app, int y, int end, apr
 {
     const sb_sample_t *s = app->sample;
     wrow_t *rows;
-    int i, n = 0, tl, cw;
+    sbt_foot_item_t keys[SBT_FOOT_MAX];
+    char acts[256];
+    int i, n = 0, nk, tl, cw;
 
     sbt_cv_bar(cv, y, SBT_ST_TITLE);
     if (app->replay || !s) {
@@ -115,9 +117,10 @@ int sbt_workers_draw(sbt_canvas_t *cv, const sbt_app_t *app, int y, int end, apr
     }
     sort_app = app;
     qsort(rows, (apr_size_t)n, sizeof(*rows), cmp_rows);
-    sbt_cv_printf(cv, y, 0, SBT_ST_TITLE, "Workers: %d of %d slots in use, sorted by %s%s "
-                  "(s: sort, r: reverse)", n, s->nworkers, sort_names[app->sort],
-                  app->sort_reverse ? " (reversed)" : "");
+    nk = sbt_foot_items(keys, SBT_FOOT_MAX, app->view, 0);
+    sbt_cv_printf(cv, y, 0, SBT_ST_TITLE, "Workers: %d of %d slots in use, sorted by %s%s (%s)",
+                  n, s->nworkers, sort_names[app->sort], app->sort_reverse ? " (reversed)" : "",
+                  sbt_foot_join(acts, sizeof(acts), keys, nk, SBT_FOOT_ACT, ": ", ", "));
     y++;
     if (s->source != SB_SOURCE_SHM) {
         sbt_cv_put(cv, y++, 0, SBT_ST_NOTICE, "mod_status gives states only: pid, times, clients "
@@ -165,8 +168,8 @@ int sbt_workers_draw(sbt_canvas_t *cv, const sbt_app_t *app, int y, int end, apr
         y++;
     }
     if (i < n) {
-        sbt_cv_printf(cv, y++, 0, SBT_ST_DIM, "... %d more (sort with s, or enlarge the window)",
-                      n - i);
+        sbt_cv_printf(cv, y++, 0, SBT_ST_DIM, "... %d more (sort with %s, or enlarge the window)",
+                      n - i, sbt_key_name(SBT_ACT_SORT, acts, sizeof(acts)));
     }
     return y;
 }
