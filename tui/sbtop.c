@@ -406,6 +406,39 @@ static int batch(sbt_app_t *app)
     return SBT_EXIT_OK;
 }
 
+/* Show the frames (batch) or the screen until the end, then close the
+ * sources; returns the exit status. */
+static int run(sbt_app_t *app)
+{
+    char err[1024];
+    int rc;
+
+    install_signals();
+    if (app->batch) {
+        rc = batch(app);
+    }
+    else {
+        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+            fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
+            return SBT_EXIT_USAGE;
+        }
+        atexit(restore_terminal);
+        if (start_curses(app, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SBT_EXIT_FAILURE;
+        }
+        rc = interactive(app);
+        restore_terminal();
+    }
+    if (!app->replay) {
+        sbt_source_close(app);
+    }
+    else {
+        sb_history_close(app->history);
+    }
+    return rc;
+}
+
 /* ------------------------------------------------------------ main */
 
 int main(int argc, char **argv)
@@ -564,28 +597,5 @@ int main(int argc, char **argv)
         }
     }
 
-    install_signals();
-    if (app->batch) {
-        rc = batch(app);
-    }
-    else {
-        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-            fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
-            return SBT_EXIT_USAGE;
-        }
-        atexit(restore_terminal);
-        if (start_curses(app, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return SBT_EXIT_FAILURE;
-        }
-        rc = interactive(app);
-        restore_terminal();
-    }
-    if (!app->replay) {
-        sbt_source_close(app);
-    }
-    else {
-        sb_history_close(app->history);
-    }
-    return rc;
+    return run(app);
 }
