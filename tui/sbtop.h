@@ -151,6 +151,8 @@ typedef struct {
 
 /* ------------------------------------------------------------ views */
 
+#define SBT_VIEW_ACTS 4
+
 /* A view of the screen: what switches to it, what acts in it, how it is
  * drawn.  A new view is a row of sbt_views (sbtop_views.c) and its draw
  * function; the footer, the help and the dispatch follow from the row. */
@@ -162,8 +164,8 @@ typedef struct {
     const char *help;
     int summary;                /* a line of the gauges' figures above it */
     /* the keys acting in this view only (pressing one switches to it),
-     * ended by SBT_ACT_NONE */
-    sbt_action_t acts[SBT_KEY_MAX];
+     * ended by SBT_ACT_NONE when fewer than SBT_VIEW_ACTS */
+    sbt_action_t acts[SBT_VIEW_ACTS];
     /* draw from line y, above line end (a text canvas has no footer and
      * may be written beyond it), allocating from p; returns the next line */
     int (*draw)(sbt_canvas_t *cv, const sbt_app_t *app, int y, int end, apr_pool_t *p);

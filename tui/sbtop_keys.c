@@ -88,7 +88,7 @@ int sbt_key_view(sbt_action_t a)
     int v, j;
 
     for (v = 0; v < sbt_nviews; v++) {
-        for (j = 0; j < SBT_KEY_MAX && sbt_views[v].acts[j] != SBT_ACT_NONE; j++) {
+        for (j = 0; j < SBT_VIEW_ACTS && sbt_views[v].acts[j] != SBT_ACT_NONE; j++) {
             if (sbt_views[v].acts[j] == a) {
                 return v;
             }
@@ -154,7 +154,7 @@ int sbt_foot_items(sbt_foot_item_t *items, int max, int view, int replay)
     for (v = 0; v < sbt_nviews && n < max; v++) {
         foot_item(&items[n++], sbt_views[v].footer, SBT_FOOT_VIEW);
     }
-    for (i = 0; view >= 0 && view < sbt_nviews && i < SBT_KEY_MAX && n < max; i++) {
+    for (i = 0; view >= 0 && view < sbt_nviews && i < SBT_VIEW_ACTS && n < max; i++) {
         const sbt_key_t *b = sbt_key_of(sbt_views[view].acts[i]);
         if (sbt_views[view].acts[i] == SBT_ACT_NONE) {
             break;
@@ -163,15 +163,15 @@ int sbt_foot_items(sbt_foot_item_t *items, int max, int view, int replay)
             foot_item(&items[n++], b->footer, SBT_FOOT_ACT);
         }
     }
+    for (i = 0; replay && i < sbt_nkeys && n < max; i++) {
+        if (sbt_keys[i].footer && sbt_keys[i].replay_only) {
+            foot_item(&items[n++], sbt_keys[i].footer, SBT_FOOT_REPLAY);
+        }
+    }
     for (i = 0; i < sbt_nkeys && n < max; i++) {
         const sbt_key_t *b = &sbt_keys[i];
         if (b->footer && !b->replay_only && sbt_key_view(b->action) < 0) {
             foot_item(&items[n++], b->footer, SBT_FOOT_GLOBAL);
-        }
-    }
-    for (i = 0; replay && i < sbt_nkeys && n < max; i++) {
-        if (sbt_keys[i].footer && sbt_keys[i].replay_only) {
-            foot_item(&items[n++], sbt_keys[i].footer, SBT_FOOT_REPLAY);
         }
     }
     return n;

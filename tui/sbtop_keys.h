@@ -89,9 +89,9 @@ typedef struct {
 #define SBT_FOOT_MAX 64
 
 /* The items of the footer of view 'view' in their order: the key of every
- * view, the keys acting in this view, the other keys with a footer text,
- * and with replay set the replay keys.  Returns how many were written to
- * items (at most max). */
+ * view, the keys acting in this view, with replay set the replay keys,
+ * then the other keys with a footer text.  Returns how many were written
+ * to items (at most max). */
 int sbt_foot_items(sbt_foot_item_t *items, int max, int view, int replay);
 
 /* Join into buf (len bytes) the items whose kind is in the mask kinds, each

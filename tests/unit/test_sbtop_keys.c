@@ -137,7 +137,7 @@ START_TEST(every_key_is_bound_once_and_found)
             ck_assert_int_eq(view, v);
             codes[ncodes++] = w->keys[j];
         }
-        for (j = 0; j < SBT_KEY_MAX && w->acts[j] != SBT_ACT_NONE; j++) {
+        for (j = 0; j < SBT_VIEW_ACTS && w->acts[j] != SBT_ACT_NONE; j++) {
             ck_assert_ptr_nonnull(sbt_key_of(w->acts[j]));
             ck_assert_int_eq(sbt_key_view(w->acts[j]), v);
         }
