@@ -1,7 +1,7 @@
 /*
  * sbtop.h - what sbtop's files share: the application state, the drawing
- * surface (ncurses screen or a plain-text frame) and the entry points of
- * the sources, the replay and the renderer.
+ * surface (ncurses screen or a plain-text frame), the view table and the
+ * entry points of the sources, the replay and the renderer.
  */
 #ifndef SBTOP_H
 #define SBTOP_H

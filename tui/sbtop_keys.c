@@ -64,7 +64,9 @@ const sbt_key_t *sbt_key_find(int k, int *view)
     }
     for (i = 0; i < sbt_nviews; i++) {
         if (binds(sbt_views[i].keys, k)) {
-            *view = i;
+            if (view) {
+                *view = i;
+            }
             return sbt_key_of(SBT_ACT_VIEW);
         }
     }

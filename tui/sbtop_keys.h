@@ -43,8 +43,8 @@ extern const sbt_key_t sbt_keys[];
 extern const int sbt_nkeys;
 
 /* The binding of curses key code k: a row of sbt_keys, or for the key of
- * a view the SBT_ACT_VIEW row with the view's index in *view.  Returns
- * NULL when k is not bound. */
+ * a view the SBT_ACT_VIEW row with the view's index in *view (unless view
+ * is NULL).  Returns NULL when k is not bound. */
 const sbt_key_t *sbt_key_find(int k, int *view);
 
 /* The row of sbt_keys for action a, NULL when none. */
