@@ -76,7 +76,8 @@ static const sb_cli_opt_t opts[] = {
 
 static void usage(FILE *out)
 {
-    int k;
+    sbt_help_line_t keys[SBT_HELP_MAX];
+    int k, nk;
 
     fprintf(out,
             "Usage: %s [--scoreboard PATH] [--status-url URL] [OPTION]...\n"
@@ -89,8 +90,9 @@ static void usage(FILE *out)
             "-u --status-url):\n");
     sb_config_help(out, SB_PROG_TOP);
     fprintf(out, "\nKeys:\n");
-    for (k = 0; k < sbt_nkeys; k++) {
-        fprintf(out, "  %-8s %s\n", sbt_keys[k].label, sbt_keys[k].help);
+    nk = sbt_help_lines(keys, SBT_HELP_MAX);
+    for (k = 0; k < nk; k++) {
+        fprintf(out, "  %-8s %s\n", keys[k].label, keys[k].help);
     }
     fprintf(out, "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
             "3 source unavailable (batch mode: no sample could be taken).  See sbtop(1).\n");
@@ -208,39 +210,41 @@ static void step_delay(sbt_app_t *app, int dir)
     }
 }
 
-/* Act on key k; returns 1 when the screen must be redrawn now. */
+/* What dispatch asks of the loop. */
+enum { SBT_DRAW = 1, SBT_DRAW_NOW = 2 };
+
+/* Act on key k; returns 0, SBT_DRAW when the screen must be redrawn, or
+ * SBT_DRAW | SBT_DRAW_NOW when the refresh interval changed too (the next
+ * timed redraw is due at once). */
 static int dispatch(sbt_app_t *app, int k)
 {
-    const sbt_key_t *b = sbt_key_find(k);
+    int view = 0, in_view, rc = SBT_DRAW;
+    const sbt_key_t *b = sbt_key_find(k, &view);
 
     if (app->help) {
         app->help = 0;
         if (!b || b->action == SBT_ACT_HELP || b->action == SBT_ACT_CLOSE) {
-            return 1;
+            return SBT_DRAW;
         }
     }
     if (!b) {
         return 0;
     }
+    in_view = sbt_key_view(b->action);
+    if (in_view >= 0) {
+        app->view = in_view;
+    }
     switch (b->action) {
+    case SBT_ACT_NONE: break;
     case SBT_ACT_QUIT: app->quit = 1; break;
     case SBT_ACT_HELP: app->help = 1; break;
     case SBT_ACT_CLOSE: break;
-    case SBT_ACT_DASHBOARD: app->view = SBT_VIEW_DASHBOARD; break;
-    case SBT_ACT_WORKERS: app->view = SBT_VIEW_WORKERS; break;
-    case SBT_ACT_CLIENTS: app->view = SBT_VIEW_CLIENTS; break;
-    case SBT_ACT_GAPS: app->view = SBT_VIEW_GAPS; break;
-    case SBT_ACT_SORT:
-        app->sort = (sbt_sort_t)((app->sort + 1) % SBT_NSORTS);
-        app->view = SBT_VIEW_WORKERS;
-        break;
-    case SBT_ACT_REVERSE:
-        app->sort_reverse = !app->sort_reverse;
-        app->view = SBT_VIEW_WORKERS;
-        break;
+    case SBT_ACT_VIEW: app->view = view; break;
+    case SBT_ACT_SORT: app->sort = (sbt_sort_t)((app->sort + 1) % SBT_NSORTS); break;
+    case SBT_ACT_REVERSE: app->sort_reverse = !app->sort_reverse; break;
     case SBT_ACT_PAUSE: app->paused = !app->paused; break;
-    case SBT_ACT_SLOWER: step_delay(app, 1); break;
-    case SBT_ACT_FASTER: step_delay(app, -1); break;
+    case SBT_ACT_SLOWER: step_delay(app, 1); rc |= SBT_DRAW_NOW; break;
+    case SBT_ACT_FASTER: step_delay(app, -1); rc |= SBT_DRAW_NOW; break;
     case SBT_ACT_REDRAW: clearok(curscr, TRUE); break;
     case SBT_ACT_BACK_SECOND:
     case SBT_ACT_FORWARD_SECOND:
@@ -253,7 +257,7 @@ static int dispatch(sbt_app_t *app, int k)
         }
         break;
     }
-    return 1;
+    return rc;
 }
 
 /* ------------------------------------------------------------ loops */
@@ -278,7 +282,7 @@ static int interactive(sbt_app_t *app)
     int force = 1;
 
     while (!got_stop && !app->quit) {
-        int ch;
+        int ch, todo;
         long ms;
 
         now = apr_time_now();
@@ -323,10 +327,11 @@ static int interactive(sbt_app_t *app)
             force = 1;
             continue;
         }
-        if (dispatch(app, ch)) {
+        todo = dispatch(app, ch);
+        if (todo & SBT_DRAW) {
             force = 1;
         }
-        if (ch == '+' || ch == '-' || ch == '=' || ch == '_') {
+        if (todo & SBT_DRAW_NOW) {
             next_draw = apr_time_now();
         }
     }
@@ -399,6 +404,39 @@ static int batch(sbt_app_t *app)
         next += (apr_interval_time_t)(app->delay * APR_USEC_PER_SEC);
     }
     return SBT_EXIT_OK;
+}
+
+/* Show the frames (batch) or the screen until the end, then close the
+ * sources; returns the exit status. */
+static int run(sbt_app_t *app)
+{
+    char err[1024];
+    int rc;
+
+    install_signals();
+    if (app->batch) {
+        rc = batch(app);
+    }
+    else {
+        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+            fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
+            return SBT_EXIT_USAGE;
+        }
+        atexit(restore_terminal);
+        if (start_curses(app, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            return SBT_EXIT_FAILURE;
+        }
+        rc = interactive(app);
+        restore_terminal();
+    }
+    if (!app->replay) {
+        sbt_source_close(app);
+    }
+    else {
+        sb_history_close(app->history);
+    }
+    return rc;
 }
 
 /* ------------------------------------------------------------ main */
@@ -559,28 +597,5 @@ int main(int argc, char **argv)
         }
     }
 
-    install_signals();
-    if (app->batch) {
-        rc = batch(app);
-    }
-    else {
-        if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-            fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
-            return SBT_EXIT_USAGE;
-        }
-        atexit(restore_terminal);
-        if (start_curses(app, err, sizeof(err)) != 0) {
-            fprintf(stderr, "%s: %s\n", prog, err);
-            return SBT_EXIT_FAILURE;
-        }
-        rc = interactive(app);
-        restore_terminal();
-    }
-    if (!app->replay) {
-        sbt_source_close(app);
-    }
-    else {
-        sb_history_close(app->history);
-    }
-    return rc;
+    return run(app);
 }

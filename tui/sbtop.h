@@ -1,7 +1,7 @@
 /*
  * sbtop.h - what sbtop's files share: the application state, the drawing
- * surface (ncurses screen or a plain-text frame) and the entry points of
- * the sources, the replay and the renderer.
+ * surface (ncurses screen or a plain-text frame), the view table and the
+ * entry points of the sources, the replay and the renderer.
  */
 #ifndef SBTOP_H
 #define SBTOP_H
@@ -15,6 +15,7 @@
 #include "sb_estimator.h"
 #include "sb_history.h"
 #include "sb_sample.h"
+#include "sbtop_keys.h"
 
 /* Exit codes (sbtop(1)). */
 #define SBT_EXIT_OK          0
@@ -24,15 +25,6 @@
 
 /* Seconds kept for the sparklines and the capacity line. */
 #define SBT_RING 600
-
-/* Views switched by keys. */
-typedef enum {
-    SBT_VIEW_DASHBOARD = 0,
-    SBT_VIEW_WORKERS,
-    SBT_VIEW_CLIENTS,
-    SBT_VIEW_GAPS,
-    SBT_NVIEWS
-} sbt_view_t;
 
 /* Sort columns of the workers view. */
 typedef enum {
@@ -74,7 +66,7 @@ typedef struct {
     int width, height;          /* batch frame width (height unbounded) */
 
     /* interaction */
-    sbt_view_t view;
+    int view;                   /* index into sbt_views */
     int help;
     int paused;
     sbt_sort_t sort;
@@ -156,6 +148,33 @@ typedef struct {
     char **line;                /* text mode: rows lines of cols bytes */
     int used;                   /* text mode: rows written */
 } sbt_canvas_t;
+
+/* ------------------------------------------------------------ views */
+
+#define SBT_VIEW_ACTS 4
+
+/* A view of the screen: what switches to it, what acts in it, how it is
+ * drawn.  A new view is a row of sbt_views (sbtop_views.c) and its draw
+ * function; the footer, the help and the dispatch follow from the row. */
+typedef struct {
+    const char *name;           /* the footer's "[name]" */
+    int keys[SBT_KEY_MAX];      /* switch to the view; unused entries 0 */
+    const char *label;          /* how the help names the keys */
+    const char *footer;         /* "KEY WORD" in the footer */
+    const char *help;
+    int summary;                /* a line of the gauges' figures above it */
+    /* the keys acting in this view only (pressing one switches to it),
+     * ended by SBT_ACT_NONE when fewer than SBT_VIEW_ACTS */
+    sbt_action_t acts[SBT_VIEW_ACTS];
+    /* draw from line y, above line end (a text canvas has no footer and
+     * may be written beyond it), allocating from p; returns the next line */
+    int (*draw)(sbt_canvas_t *cv, const sbt_app_t *app, int y, int end, apr_pool_t *p);
+} sbt_view_t;
+
+/* The views in the order of the footer and the help; sbtop starts in the
+ * first. */
+extern const sbt_view_t sbt_views[];
+extern const int sbt_nviews;
 
 /* ------------------------------------------------------------ draw */
 
