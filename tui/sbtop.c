@@ -335,7 +335,7 @@ static int interactive(sbt_app_t *app)
             next_draw = apr_time_now();
         }
     }
-    return SBT_EXIT_OK;
+    return SB_EXIT_OK;
 }
 
 static void print_frame(sbt_app_t *app, apr_pool_t *p)
@@ -364,7 +364,7 @@ static int batch(sbt_app_t *app)
             print_frame(app, fp);
             app->at++;
         }
-        return SBT_EXIT_OK;
+        return SB_EXIT_OK;
     }
     /* the first frame waits for the first sample (at most 2 s) */
     while (!got_stop && app->samples_taken == 0 && !app->down
@@ -377,7 +377,7 @@ static int batch(sbt_app_t *app)
     if (app->samples_taken == 0) {
         fprintf(stderr, "%s: no sample could be taken: %s\n", prog,
                 app->down_msg[0] ? app->down_msg : app->notice);
-        return SBT_EXIT_UNAVAILABLE;
+        return SB_EXIT_UNAVAILABLE;
     }
     next = apr_time_now();
     for (n = 0; n < app->iterations && !got_stop; n++) {
@@ -399,11 +399,11 @@ static int batch(sbt_app_t *app)
         print_frame(app, fp);
         if (ferror(stdout)) {
             fprintf(stderr, "%s: cannot write the output: %s\n", prog, strerror(errno));
-            return SBT_EXIT_FAILURE;
+            return SB_EXIT_FAILURE;
         }
         next += (apr_interval_time_t)(app->delay * APR_USEC_PER_SEC);
     }
-    return SBT_EXIT_OK;
+    return SB_EXIT_OK;
 }
 
 /* Show the frames (batch) or the screen until the end, then close the
@@ -420,12 +420,12 @@ static int run(sbt_app_t *app)
     else {
         if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
             fprintf(stderr, "%s: not a terminal: use -b for batch mode\n", prog);
-            return SBT_EXIT_USAGE;
+            return SB_EXIT_USAGE;
         }
         atexit(restore_terminal);
         if (start_curses(app, err, sizeof(err)) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
-            return SBT_EXIT_FAILURE;
+            return SB_EXIT_FAILURE;
         }
         rc = interactive(app);
         restore_terminal();
@@ -482,14 +482,14 @@ int main(int argc, char **argv)
             if (parse_double(optarg, 1, 100000000, &d) != 0 || d != floor(d)) {
                 fprintf(stderr, "%s: -n takes a number of frames from 1 to 100000000, not '%s'\n",
                         prog, optarg);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             app->iterations = (long)d;
             break;
         case OPT_DELAY:
             if (parse_double(optarg, 0.1, 3600, &d) != 0) {
                 fprintf(stderr, "%s: -d takes seconds from 0.1 to 3600, not '%s'\n", prog, optarg);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             app->delay = d;
             break;
@@ -497,7 +497,7 @@ int main(int argc, char **argv)
             if (parse_double(optarg, 0, 86400, &d) != 0) {
                 fprintf(stderr, "%s: --keepalive-timeout takes seconds from 0 to 86400, not "
                         "'%s'\n", prog, optarg);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             app->ka_timeout = d;
             break;
@@ -505,7 +505,7 @@ int main(int argc, char **argv)
             if (parse_double(optarg, 1, 1000000, &d) != 0 || d != floor(d)) {
                 fprintf(stderr, "%s: --max-request-workers takes a number from 1 to 1000000, "
                         "not '%s'\n", prog, optarg);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             app->max_workers_opt = (int)d;
             break;
@@ -513,7 +513,7 @@ int main(int argc, char **argv)
             if (parse_double(optarg, 40, 1000, &d) != 0 || d != floor(d)) {
                 fprintf(stderr, "%s: --width takes columns from 40 to 1000, not '%s'\n", prog,
                         optarg);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             app->width = (int)d;
             break;
@@ -522,16 +522,16 @@ int main(int argc, char **argv)
             if (sb_config_cmdline_add(&cmdline, c == 's' ? "scoreboard" : "status_url", optarg,
                                       c == 's' ? "-s" : "-u") != 0) {
                 fprintf(stderr, "%s: too many options\n", prog);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             break;
         case OPT_HELP:
             usage(stdout);
-            return SBT_EXIT_OK;
+            return SB_EXIT_OK;
         case OPT_VERSION:
             printf("sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n", PACKAGE_NAME,
                    PACKAGE_VERSION, sb_shm_build_version());
-            return SBT_EXIT_OK;
+            return SB_EXIT_OK;
         default:
             rc = sb_config_cmdline_getopt(&cmdline, c, OPT_SHARED_BASE, optarg);
             if (rc == 0) {
@@ -539,22 +539,22 @@ int main(int argc, char **argv)
             }
             if (rc < 0) {
                 fprintf(stderr, "%s: too many options\n", prog);
-                return SBT_EXIT_USAGE;
+                return SB_EXIT_USAGE;
             }
             fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return SBT_EXIT_USAGE;
+            return SB_EXIT_USAGE;
         }
     }
     if (optind < argc) {
         fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
                 prog, argv[optind], prog);
-        return SBT_EXIT_USAGE;
+        return SB_EXIT_USAGE;
     }
 
     if (sb_config_resolve(&cfg, pool, &config_file, SB_DEFAULT_CONFIG, &cmdline,
                           SB_PROG_TOP, err, sizeof(err)) != 0) {
         fprintf(stderr, "%s: %s\n", prog, err);
-        return SBT_EXIT_USAGE;
+        return SB_EXIT_USAGE;
     }
     app->cfg = &cfg;
     if (app->iterations < 0) {
@@ -575,7 +575,7 @@ int main(int argc, char **argv)
     if (at) {
         if (!cfg.history[0]) {
             fprintf(stderr, "%s: --at needs --history FILE (the agent's history)\n", prog);
-            return SBT_EXIT_USAGE;
+            return SB_EXIT_USAGE;
         }
         app->history_path = cfg.history;
         if (sbt_replay_open(app, at, err, sizeof(err), &rc) != 0) {
@@ -589,11 +589,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: give a source: --scoreboard PATH (httpd's ScoreBoardFile) "
                     "and/or --status-url URL, or --history FILE --at TIME\n"
                     "Try '%s --help' for more information.\n", prog, prog);
-            return SBT_EXIT_USAGE;
+            return SB_EXIT_USAGE;
         }
         if (sbt_source_init(app, err, sizeof(err)) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
-            return SBT_EXIT_USAGE;
+            return SB_EXIT_USAGE;
         }
     }
 

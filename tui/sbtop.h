@@ -17,11 +17,7 @@
 #include "sb_sample.h"
 #include "sbtop_keys.h"
 
-/* Exit codes (sbtop(1)). */
-#define SBT_EXIT_OK          0
-#define SBT_EXIT_FAILURE     1
-#define SBT_EXIT_USAGE       2
-#define SBT_EXIT_UNAVAILABLE 3
+#include "sb_exit.h"        /* the exit codes, documented in sbtop(1) */
 
 /* Seconds kept for the sparklines and the capacity line. */
 #define SBT_RING 600

@@ -66,15 +66,15 @@ int sbt_replay_open(sbt_app_t *app, const char *at, char *err, apr_size_t errlen
     rv = sb_history_open(&app->history, app->history_path, SB_HISTORY_READ, app->pool);
     if (rv != APR_SUCCESS) {
         snprintf(err, errlen, "%s", sb_history_error(app->history));
-        *rc = APR_STATUS_IS_ENOENT(rv) || APR_STATUS_IS_EACCES(rv) ? SBT_EXIT_UNAVAILABLE
-                                                                      : SBT_EXIT_FAILURE;
+        *rc = APR_STATUS_IS_ENOENT(rv) || APR_STATUS_IS_EACCES(rv) ? SB_EXIT_UNAVAILABLE
+                                                                      : SB_EXIT_FAILURE;
         return -1;
     }
     sb_history_last_ts(app->history, &last);
     if (sbt_parse_time(at, last, &app->at) != 0) {
         snprintf(err, errlen, "--at '%s': give unix seconds, \"YYYY-MM-DD HH:MM[:SS]\" "
                  "(local time) or \"last\"%s", at, last > 0 ? "" : " (the history is empty)");
-        *rc = SBT_EXIT_USAGE;
+        *rc = SB_EXIT_USAGE;
         return -1;
     }
     apr_pool_create(&app->rpool, app->pool);
