@@ -258,9 +258,10 @@ static const char *family_name(int family)
  * states (with the port filter when ports is not NULL) and hand every
  * answer to cb.  Returns APR_SUCCESS, the first error of cb, or a netlink
  * error with k->err set. */
-static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
-                              const sb_kernel_ports_t *ports, int want_info,
-                              diag_cb_t cb, void *ctx)
+/* Send the dump request for family and states (with the port filter when
+ * ports is not NULL); returns its sequence number in *seq. */
+static apr_status_t diag_request(sb_kernel_t *k, int family, uint32_t states,
+                                 const sb_kernel_ports_t *ports, int want_info, uint32_t *seq)
 {
     union {
         struct nlmsghdr h;
@@ -270,16 +271,8 @@ static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
     struct inet_diag_req_v2 *r;
     struct sockaddr_nl kernel;
     apr_size_t reqlen = NLMSG_LENGTH(sizeof(*r));
-    uint32_t seq;
-    int done = 0, e;
-    apr_status_t rv = APR_SUCCESS;
+    int e;
 
-    if (k->fd < 0) {
-        snprintf(k->err, sizeof(k->err),
-                 "sock_diag netlink socket is not open (sb_kernel_open failed "
-                 "or the handle was closed)");
-        return APR_EBADF;
-    }
     memset(&req, 0, sizeof(req));
     r = NLMSG_DATA(&req.h);
     r->sdiag_family = (__u8)family;
@@ -293,11 +286,11 @@ static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
         rta->rta_len = (unsigned short)RTA_LENGTH(bclen);
         reqlen = NLMSG_ALIGN(reqlen) + RTA_ALIGN(rta->rta_len);
     }
-    seq = ++k->seq;
+    *seq = ++k->seq;
     req.h.nlmsg_len = (__u32)reqlen;
     req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
     req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-    req.h.nlmsg_seq = seq;
+    req.h.nlmsg_seq = *seq;
 
     memset(&kernel, 0, sizeof(kernel));
     kernel.nl_family = AF_NETLINK;
@@ -311,55 +304,138 @@ static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
                  "dump request failed: %s", family_name(family), strerror(e));
         return APR_FROM_OS_ERROR(e);
     }
+    return APR_SUCCESS;
+}
 
-    while (!done) {
-        struct sockaddr_nl from;
-        struct iovec iov = { k->rbuf, SB_RECV_BUF };
-        struct msghdr msg;
-        struct nlmsghdr *h;
-        ssize_t n;
-        char *at;
-        apr_size_t left, step;
+/* One datagram of the dump into k->rbuf: its length in *n, 0 when it did
+ * not come from the kernel. */
+static apr_status_t diag_receive(sb_kernel_t *k, int family, apr_size_t *n)
+{
+    struct sockaddr_nl from;
+    struct iovec iov = { k->rbuf, SB_RECV_BUF };
+    struct msghdr msg;
+    ssize_t got;
+    int e;
 
-        memset(&msg, 0, sizeof(msg));
-        msg.msg_name = &from;
-        msg.msg_namelen = sizeof(from);
-        msg.msg_iov = &iov;
-        msg.msg_iovlen = 1;
-        n = recvmsg(k->fd, &msg, 0);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            e = errno;
-            if (e == EAGAIN || e == EWOULDBLOCK) {
-                snprintf(k->err, sizeof(k->err), "sock_diag netlink: the kernel "
-                         "did not answer the %s dump within %d s",
-                         family_name(family), SB_RECV_TIMEOUT);
-                return APR_TIMEUP;
-            }
-            if (e == ENOBUFS) {
-                /* our receive buffer overflowed: messages are lost */
-                snprintf(k->err, sizeof(k->err), "sock_diag netlink: %s dump "
-                         "lost messages (receive buffer overrun)",
-                         family_name(family));
-                return APR_FROM_OS_ERROR(e);
-            }
-            snprintf(k->err, sizeof(k->err), "sock_diag netlink: receiving the "
-                     "%s dump failed: %s", family_name(family), strerror(e));
+    memset(&msg, 0, sizeof(msg));
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    while ((got = recvmsg(k->fd, &msg, 0)) < 0 && errno == EINTR) {
+    }
+    if (got < 0) {
+        e = errno;
+        if (e == EAGAIN || e == EWOULDBLOCK) {
+            snprintf(k->err, sizeof(k->err), "sock_diag netlink: the kernel "
+                     "did not answer the %s dump within %d s",
+                     family_name(family), SB_RECV_TIMEOUT);
+            return APR_TIMEUP;
+        }
+        if (e == ENOBUFS) {
+            /* our receive buffer overflowed: messages are lost */
+            snprintf(k->err, sizeof(k->err), "sock_diag netlink: %s dump "
+                     "lost messages (receive buffer overrun)", family_name(family));
             return APR_FROM_OS_ERROR(e);
         }
-        if (msg.msg_flags & MSG_TRUNC) {
-            snprintf(k->err, sizeof(k->err), "sock_diag netlink: a %s dump "
-                     "message was truncated", family_name(family));
-            return APR_EGENERAL;
+        snprintf(k->err, sizeof(k->err), "sock_diag netlink: receiving the "
+                 "%s dump failed: %s", family_name(family), strerror(e));
+        return APR_FROM_OS_ERROR(e);
+    }
+    if (msg.msg_flags & MSG_TRUNC) {
+        snprintf(k->err, sizeof(k->err), "sock_diag netlink: a %s dump "
+                 "message was truncated", family_name(family));
+        return APR_EGENERAL;
+    }
+    *n = from.nl_pid == 0 ? (apr_size_t)got : 0;
+    return APR_SUCCESS;
+}
+
+/* An NLMSG_ERROR of the dump: APR_SUCCESS for an ack, else the error. */
+static apr_status_t diag_error(sb_kernel_t *k, int family, const struct nlmsghdr *h)
+{
+    const struct nlmsgerr *ne = NLMSG_DATA(h);
+    int err = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ne)) ? -ne->error : EPROTO;
+
+    if (err == 0) {
+        return APR_SUCCESS;
+    }
+    if (err == ENOENT || err == EOPNOTSUPP || err == EAFNOSUPPORT) {
+        snprintf(k->err, sizeof(k->err),
+                 "sock_diag netlink not available for %s TCP: %s "
+                 "(the kernel has no inet_diag/tcp_diag%s)",
+                 family_name(family), strerror(err),
+                 family == AF_INET6 ? " for IPv6, or IPv6 is off" : "");
+        return APR_ENOTIMPL;
+    }
+    snprintf(k->err, sizeof(k->err), "sock_diag netlink: the kernel "
+             "refused the %s dump: %s", family_name(family), strerror(err));
+    return APR_FROM_OS_ERROR(err);
+}
+
+/* One SOCK_DIAG_BY_FAMILY message: its tcp_info attribute found, then cb. */
+static apr_status_t diag_message(sb_kernel_t *k, int family, const struct nlmsghdr *h,
+                                 diag_cb_t cb, void *ctx)
+{
+    const struct inet_diag_msg *m = NLMSG_DATA(h);
+    const char *ap = (const char *)m + NLMSG_ALIGN(sizeof(*m));
+    apr_size_t aleft;
+    const void *info = NULL;
+    apr_size_t info_len = 0;
+
+    if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+        snprintf(k->err, sizeof(k->err), "sock_diag netlink: short %s "
+                 "message (%u bytes)", family_name(family), (unsigned)h->nlmsg_len);
+        return APR_EGENERAL;
+    }
+    aleft = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+    /* the attributes: INET_DIAG_INFO is struct tcp_info */
+    while (aleft >= sizeof(struct rtattr)) {
+        const struct rtattr *a = (const void *)ap;
+        apr_size_t astep = RTA_ALIGN(a->rta_len);
+        if (a->rta_len < sizeof(*a) || a->rta_len > aleft) {
+            break;
         }
-        if (from.nl_pid != 0) {
-            continue;           /* not from the kernel */
+        if (a->rta_type == INET_DIAG_INFO) {
+            info = ap + RTA_LENGTH(0);
+            info_len = a->rta_len - RTA_LENGTH(0);
         }
-        for (at = k->rbuf, left = (apr_size_t)n; left >= sizeof(*h);
+        if (astep >= aleft) {
+            break;
+        }
+        ap += astep;
+        aleft -= astep;
+    }
+    return cb(k, m, info, info_len, ctx);
+}
+
+static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
+                              const sb_kernel_ports_t *ports, int want_info,
+                              diag_cb_t cb, void *ctx)
+{
+    uint32_t seq;
+    int done = 0;
+    apr_status_t rv = APR_SUCCESS, e;
+
+    if (k->fd < 0) {
+        snprintf(k->err, sizeof(k->err),
+                 "sock_diag netlink socket is not open (sb_kernel_open failed "
+                 "or the handle was closed)");
+        return APR_EBADF;
+    }
+    if ((e = diag_request(k, family, states, ports, want_info, &seq)) != APR_SUCCESS) {
+        return e;
+    }
+    while (!done) {
+        apr_size_t n = 0, left, step;
+        char *at;
+
+        if ((e = diag_receive(k, family, &n)) != APR_SUCCESS) {
+            return e;
+        }
+        for (at = k->rbuf, left = n; left >= sizeof(struct nlmsghdr);
              at += step, left -= step) {
-            h = (struct nlmsghdr *)(void *)at;
+            struct nlmsghdr *h = (struct nlmsghdr *)(void *)at;
             if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left) {
                 break;
             }
@@ -375,64 +451,17 @@ static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
                 break;
             }
             if (h->nlmsg_type == NLMSG_ERROR) {
-                const struct nlmsgerr *ne = NLMSG_DATA(h);
-                int err = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ne)) ? -ne->error
-                                                                    : EPROTO;
-                if (err == 0) {
-                    continue;   /* an ack */
+                if ((e = diag_error(k, family, h)) != APR_SUCCESS) {
+                    return e;
                 }
-                if (err == ENOENT || err == EOPNOTSUPP || err == EAFNOSUPPORT) {
-                    snprintf(k->err, sizeof(k->err),
-                             "sock_diag netlink not available for %s TCP: %s "
-                             "(the kernel has no inet_diag/tcp_diag%s)",
-                             family_name(family), strerror(err),
-                             family == AF_INET6 ? " for IPv6, or IPv6 is off" : "");
-                    return APR_ENOTIMPL;
-                }
-                snprintf(k->err, sizeof(k->err), "sock_diag netlink: the kernel "
-                         "refused the %s dump: %s", family_name(family),
-                         strerror(err));
-                return APR_FROM_OS_ERROR(err);
+                continue;
             }
             if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
                 continue;
             }
             k->received++;
-            if (rv != APR_SUCCESS) {
-                continue;       /* drain the dump after a callback error */
-            }
-            if (h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
-                snprintf(k->err, sizeof(k->err), "sock_diag netlink: short %s "
-                         "message (%u bytes)", family_name(family),
-                         (unsigned)h->nlmsg_len);
-                rv = APR_EGENERAL;
-                continue;
-            }
-            {
-                const struct inet_diag_msg *m = NLMSG_DATA(h);
-                const char *ap = (const char *)m + NLMSG_ALIGN(sizeof(*m));
-                apr_size_t aleft = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
-                const void *info = NULL;
-                apr_size_t info_len = 0;
-
-                /* the attributes: INET_DIAG_INFO is struct tcp_info */
-                while (aleft >= sizeof(struct rtattr)) {
-                    const struct rtattr *a = (const void *)ap;
-                    apr_size_t astep = RTA_ALIGN(a->rta_len);
-                    if (a->rta_len < sizeof(*a) || a->rta_len > aleft) {
-                        break;
-                    }
-                    if (a->rta_type == INET_DIAG_INFO) {
-                        info = ap + RTA_LENGTH(0);
-                        info_len = a->rta_len - RTA_LENGTH(0);
-                    }
-                    if (astep >= aleft) {
-                        break;
-                    }
-                    ap += astep;
-                    aleft -= astep;
-                }
-                rv = cb(k, m, info, info_len, ctx);
+            if (rv == APR_SUCCESS) {    /* after a callback error: drain */
+                rv = diag_message(k, family, h, cb, ctx);
             }
         }
     }
