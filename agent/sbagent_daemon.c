@@ -342,6 +342,12 @@ static void on_second(const sb_second_t *s, void *baton)
         sb_json_int_or_null(j, "generation", s->gap ? SB_UNKNOWN : s->generation);
         json_num(j, "req_per_s", s->req_per_s);
         json_num(j, "conn_per_s", s->conn_per_s);
+        json_num(j, "accepted_per_s", s->accepted_per_s);
+        json_num(j, "conn_per_s_bpf", s->conn_per_s_bpf);
+        json_num(j, "refused_per_s", s->refused_per_s);
+        json_num(j, "closed_by_server_bpf", s->closed_by_server_bpf);
+        json_num(j, "closed_by_client_bpf", s->closed_by_client_bpf);
+        json_num(j, "closed_reset_bpf", s->closed_reset_bpf);
         json_num(j, "conn_per_s_kernel", s->conn_per_s_kernel);
         json_num(j, "conn_per_s_scoreboard", s->conn_per_s_scoreboard);
         json_num(j, "req_per_s_kernel", s->req_per_s_kernel);

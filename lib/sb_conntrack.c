@@ -159,6 +159,7 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
     view->ts = ts;
     for (i = 0; i < k->nlisten; i++) {
         view->listen_queue += (int)k->listen[i].queued;
+        view->listen_backlog += (int)k->listen[i].backlog;
     }
     view->listen_overflows = k->listen_overflows;
     view->have_overflows = k->have_netstat;

@@ -6,7 +6,7 @@
 #include "sb_shm.h"
 
 const char *const sb_obs_names[SB_OBS_N] = {
-    "ka_gap", "ka_close", "req_per_conn", "service_time", "hold_time"
+    "ka_gap", "ka_close", "req_per_conn", "service_time", "hold_time", "conn_lifetime"
 };
 
 /* What the estimator remembers of one worker slot between samples. */
@@ -37,7 +37,11 @@ typedef struct {
     double req_k;               /* kernel: requests on tracked connections */
     double vanished_k;          /* kernel: tracked connections the client closed */
     double lq_max;
+    double lq_end;              /* accept queue at the last kernel sample */
+    int lq_full;                /* the queue reached its limit */
     double overflows;
+    int bpf_samples;
+    double arrivals_bpf, closed_server_bpf, closed_client_bpf, closed_reset_bpf;
     int have_counts;            /* totals were usable in this second */
     int have_sb_conn;
     int slots_total;
@@ -67,6 +71,11 @@ struct sb_estimator {
     double prev_req;            /* requests of the previous closed second */
     int have_prev_overflows;
     uint64_t prev_overflows;
+    int have_prev_lq;
+    double prev_lq;             /* accept queue at the end of the last second */
+    double est_total;           /* arrivals estimated, seen and emitted since */
+    double seen_total;          /* the start (see arrivals()) */
+    double arrived_total;
     /* requests per finished connection, for the scoreboard estimate */
     double rpc_sum;
     double rpc_n;
@@ -131,6 +140,74 @@ double sb_estimator_req_per_conn(const sb_estimator_t *e)
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
 }
 
+/* Accepted connections and arrivals (see sbagent(8), ESTIMATORS).  httpd
+ * accepts what its slots free up; the rest wait in the accept queue or
+ * are refused.  prefork and worker: the scoreboard sees every connection
+ * that holds a slot at a sample and estimates the shorter ones; the
+ * kernel sees each connection from its handshake (queued ones too) but
+ * misses those the client closes between two of its samples.  With eBPF
+ * every handshake is counted. */
+static void arrivals(sb_estimator_t *e, sb_second_t *s)
+{
+    const acc_t *a = &e->cur;
+    double dq = 0, est = NAN;
+
+    if (a->kernel_samples) {
+        if (e->have_prev_lq) {
+            dq = a->lq_end - e->prev_lq;
+        }
+        e->prev_lq = a->lq_end;
+        e->have_prev_lq = 1;
+        s->refused_per_s = a->lq_full ? a->overflows : 0;
+    }
+    else {
+        s->refused_per_s = NAN;
+    }
+    if (!isnan(s->conn_per_s_scoreboard)) {
+        s->accepted_per_s = s->conn_per_s_scoreboard;
+        est = s->accepted_per_s + dq;
+    }
+    else if (!isnan(s->conn_per_s_kernel)) {
+        s->accepted_per_s = fmax(0, s->conn_per_s_kernel - dq);
+    }
+    else {
+        s->accepted_per_s = NAN;
+    }
+    if (isnan(est)) {
+        est = s->conn_per_s_kernel;
+    }
+    /* never below what the kernel saw arrive (the connections it saw, not
+     * its estimate of those it missed), counted since the start: the two
+     * see a connection in different seconds, and the larger of two counts
+     * second by second would count some twice */
+    if (a->kernel_samples && !isnan(est)) {
+        double target;
+        e->est_total += est;
+        e->seen_total += a->conn_k;
+        target = fmax(e->est_total, e->seen_total);
+        est = fmax(0, target - e->arrived_total);
+        e->arrived_total += est;
+    }
+    if (!isnan(est)) {
+        est = fmax(0, est) + (isnan(s->refused_per_s) ? 0 : s->refused_per_s);
+    }
+    if (a->bpf_samples) {
+        s->conn_per_s_bpf = a->arrivals_bpf;
+        s->closed_by_server_bpf = a->closed_server_bpf;
+        s->closed_by_client_bpf = a->closed_client_bpf;
+        s->closed_reset_bpf = a->closed_reset_bpf;
+        s->conn_per_s = a->arrivals_bpf;
+        if (isnan(s->accepted_per_s)) {
+            s->accepted_per_s = fmax(0, a->arrivals_bpf - dq);
+        }
+    }
+    else {
+        s->conn_per_s_bpf = s->closed_by_server_bpf = NAN;
+        s->closed_by_client_bpf = s->closed_reset_bpf = NAN;
+        s->conn_per_s = est;
+    }
+}
+
 static void emit(sb_estimator_t *e)
 {
     const acc_t *a = &e->cur;
@@ -191,12 +268,7 @@ static void emit(sb_estimator_t *e)
         s.conn_per_s_kernel = s.listen_queue_max = s.listen_overflows = NAN;
         s.req_per_s_kernel = s.closed_by_client_kernel = NAN;
     }
-    /* prefork and worker: the scoreboard sees every connection that holds
-     * a slot at a sample and estimates the shorter ones; the kernel misses
-     * connections the client closes between two of its samples.  Other
-     * MPMs and sources: the kernel (see sbagent(8), ESTIMATORS). */
-    s.conn_per_s = !isnan(s.conn_per_s_scoreboard) ? s.conn_per_s_scoreboard
-                                                    : s.conn_per_s_kernel;
+    arrivals(e, &s);
     s.pss_total_bytes = a->pss;
     s.mem_available_bytes = a->mem;
     for (i = 0; i < SB_OBS_N; i++) {
@@ -452,6 +524,10 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
     a->kconn_sum += k->idle_keepalive;
     a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);
     a->lq_max = fmax(a->lq_max, k->listen_queue);
+    a->lq_end = k->listen_queue;
+    if (k->listen_backlog > 0 && k->listen_queue >= k->listen_backlog) {
+        a->lq_full = 1;
+    }
     a->conn_k += k->new_conns;
     a->req_k += k->requests_seen;
     a->vanished_k += k->vanished;
@@ -462,4 +538,19 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
         e->prev_overflows = k->listen_overflows;
         e->have_prev_overflows = 1;
     }
+}
+
+void sb_estimator_add_lifecycle(sb_estimator_t *e, apr_time_t ts, double arrivals,
+                                double closed_server, double closed_client,
+                                double closed_reset)
+{
+    acc_t *a;
+
+    advance(e, (int64_t)apr_time_sec(ts));
+    a = &e->cur;
+    a->bpf_samples++;
+    a->arrivals_bpf += arrivals;
+    a->closed_server_bpf += closed_server;
+    a->closed_client_bpf += closed_client;
+    a->closed_reset_bpf += closed_reset;
 }

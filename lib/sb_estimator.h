@@ -30,6 +30,8 @@ typedef enum {
     SB_OBS_REQ_PER_CONN,    /* requests on a finished connection */
     SB_OBS_SERVICE,         /* service time of a request */
     SB_OBS_HOLD,            /* time a connection held its slot */
+    SB_OBS_LIFETIME,        /* a connection's life in the kernel, from the
+                             * handshake to the first close (eBPF) */
     SB_OBS_N
 } sb_obs_kind_t;
 
@@ -39,6 +41,7 @@ extern const char *const sb_obs_names[SB_OBS_N];
 typedef struct {
     apr_time_t ts;
     int listen_queue;           /* sum of accept queues of the listen sockets */
+    int listen_backlog;         /* sum of their limits */
     int established;            /* server-side connections not closing */
     int idle_keepalive;         /* ... of which idle between requests */
     int new_conns;              /* connections first seen in this sample */
@@ -64,7 +67,15 @@ typedef struct {
     double keepalive_conns_mean, keepalive_conns_max; /* NAN without kernel */
     double reading_mean, writing_mean, closing_mean, graceful_mean, open_mean;
     double req_per_s;           /* NAN when unknown (no ExtendedStatus) */
-    double conn_per_s;          /* best estimate; NAN when unknown */
+    double conn_per_s;          /* arrivals: new clients whose handshake
+                                 * completed, accepted or not; NAN unknown */
+    double accepted_per_s;      /* of which httpd accepted; NAN unknown */
+    double conn_per_s_bpf;      /* handshakes counted by eBPF; NAN w/o */
+    double refused_per_s;       /* connection attempts the kernel refused
+                                 * while httpd's accept queue was full
+                                 * (ListenOverflows: packets, not clients);
+                                 * NAN w/o kernel */
+    double closed_by_server_bpf, closed_by_client_bpf, closed_reset_bpf; /* NAN w/o */
     double conn_per_s_kernel;   /* new 4-tuples seen by sock_diag; NAN w/o */
     double conn_per_s_scoreboard; /* slot-transition estimate; NAN w/o */
     double req_per_s_kernel;    /* requests seen on tracked connections */
@@ -91,6 +102,12 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
 
 /* Feed the kernel's view (also in time order). */
 void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k);
+
+/* Connection lifecycle counts of the eBPF source since its previous call
+ * (handshakes completed, closes by who closed first), at ts. */
+void sb_estimator_add_lifecycle(sb_estimator_t *e, apr_time_t ts, double arrivals,
+                                double closed_server, double closed_client,
+                                double closed_reset);
 
 /* Add an observation made elsewhere (the kernel connection tracker) to
  * the second that contains ts. */

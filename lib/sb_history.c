@@ -55,6 +55,7 @@ void sb_hist_second_init(sb_hist_second_t *r, int64_t ts)
     r->busy_mean = r->idle_mean = r->keepalive_slots_mean = r->keepalive_conns_mean = NAN;
     r->reading_mean = r->writing_mean = r->closing_mean = r->graceful_mean = NAN;
     r->open_mean = r->req_per_s = r->conn_per_s = r->bytes_per_s = NAN;
+    r->accepted_per_s = r->refused_per_s = NAN;
 }
 
 void sb_hist_minute_init(sb_hist_minute_t *r, int64_t ts)
@@ -69,6 +70,8 @@ void sb_hist_minute_init(sb_hist_minute_t *r, int64_t ts)
     r->keepalive_conns_mean = r->keepalive_conns_max = NAN;
     r->req_per_s_mean = r->req_per_s_max = r->conn_per_s_mean = r->conn_per_s_max = NAN;
     r->bytes_per_s_mean = NAN;
+    r->accepted_per_s_mean = r->accepted_per_s_max = NAN;
+    r->refused = SB_UNKNOWN;
 }
 
 /* ------------------------------------------------------------------ schema */
@@ -116,10 +119,21 @@ static const char schema_v1[] =
     " slot_seconds REAL NOT NULL, max_slots INTEGER NOT NULL,"
     " PRIMARY KEY (ts, client)) WITHOUT ROWID;";
 
+/* Version 2: arrivals and accepted connections apart, refused attempts,
+ * connection lifetimes (the eBPF source). */
+static const char schema_v2[] =
+    "ALTER TABLE second ADD COLUMN accepted_per_s REAL;"
+    "ALTER TABLE second ADD COLUMN refused_per_s REAL;"
+    "ALTER TABLE minute ADD COLUMN accepted_per_s_mean REAL;"
+    "ALTER TABLE minute ADD COLUMN accepted_per_s_max REAL;"
+    "ALTER TABLE minute ADD COLUMN refused INTEGER;"
+    "ALTER TABLE minute ADD COLUMN conn_lifetime_hist BLOB;";
+
 /* migrations[v] takes a file from version v to v + 1.  Version 0 is a file
  * with only the meta table (what a new file starts as). */
 static const char *const migrations[SB_HISTORY_SCHEMA_VERSION] = {
     schema_v1,
+    schema_v2,
 };
 
 static const char *const event_kinds[] = {
@@ -146,6 +160,7 @@ static const sb_col_t second_cols[] = {
     SC(listen_drops, COL_I64), SC(bytes_per_s, COL_REAL),
     SC(pss_total_bytes, COL_I64), SC(mem_available_bytes, COL_I64),
     SC(samples, COL_INT), SC(gap, COL_INT),
+    SC(accepted_per_s, COL_REAL), SC(refused_per_s, COL_REAL),
 };
 #undef SC
 
@@ -163,9 +178,11 @@ static const sb_col_t minute_cols[] = {
     MC(ka_gap_hist, COL_HIST), MC(ka_close_hist, COL_HIST),
     MC(req_per_conn_hist, COL_HIST), MC(service_time_hist, COL_HIST),
     MC(hold_time_hist, COL_HIST),
+    MC(accepted_per_s_mean, COL_REAL), MC(accepted_per_s_max, COL_REAL),
+    MC(refused, COL_I64), MC(conn_lifetime_hist, COL_HIST),
 };
 #undef MC
-#define SB_MINUTE_NHIST 5
+#define SB_MINUTE_NHIST 6
 
 static const sb_col_t event_cols[] = {
     { "ts", COL_TS, offsetof(sb_hist_event_t, ts) },

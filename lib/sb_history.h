@@ -48,7 +48,9 @@ typedef struct {
     double graceful_mean;
     double open_mean;           /* open slots (no process/thread) */
     double req_per_s;
-    double conn_per_s;          /* new client connections */
+    double conn_per_s;          /* arrivals: new clients, accepted or not */
+    double accepted_per_s;      /* of which httpd accepted (schema 2) */
+    double refused_per_s;       /* attempts refused, httpd's queue full (2) */
     int64_t listen_queue_max;   /* accept queue length, max over samples */
     int64_t listen_overflows;   /* ListenOverflows delta in this second */
     int64_t listen_drops;       /* ListenDrops delta in this second */
@@ -80,6 +82,9 @@ typedef struct {
     double req_per_s_max;
     double conn_per_s_mean;
     double conn_per_s_max;
+    double accepted_per_s_mean; /* schema 2 */
+    double accepted_per_s_max;
+    int64_t refused;            /* sum over the minute (schema 2) */
     int64_t listen_queue_max;
     int64_t listen_overflows;   /* sum over the minute */
     int64_t listen_drops;       /* sum over the minute */
@@ -91,6 +96,7 @@ typedef struct {
     const sb_hist_t *req_per_conn_hist; /* requests per connection */
     const sb_hist_t *service_time_hist; /* per request, s */
     const sb_hist_t *hold_time_hist;  /* slot hold time per connection, s */
+    const sb_hist_t *conn_lifetime_hist; /* handshake to first close, s (eBPF; 2) */
 } sb_hist_minute_t;
 
 /* A configuration change applied by the tuner (table changes). */
@@ -128,7 +134,7 @@ void sb_hist_minute_init(sb_hist_minute_t *row, int64_t ts);
 #define SB_HISTORY_READ   0x1
 #define SB_HISTORY_WRITE  0x2
 
-#define SB_HISTORY_SCHEMA_VERSION      1
+#define SB_HISTORY_SCHEMA_VERSION      2
 #define SB_HISTORY_KEEP_SECOND_HOURS   48
 #define SB_HISTORY_KEEP_MINUTE_DAYS    90
 #define SB_HISTORY_BUSY_TIMEOUT_MS     1000

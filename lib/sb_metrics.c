@@ -34,6 +34,8 @@ struct sb_metrics {
     sb_source_kind_t source;
     double requests_total;
     double connections_total;
+    double accepted_total;
+    double refused_total;
     double overflows_total;
     double kbytes_total;
     uint64_t seconds_total;
@@ -85,6 +87,12 @@ void sb_metrics_update(sb_metrics_t *m, const sb_second_t *s)
     }
     if (!isnan(s->conn_per_s)) {
         m->connections_total += s->conn_per_s;
+    }
+    if (!isnan(s->accepted_per_s)) {
+        m->accepted_total += s->accepted_per_s;
+    }
+    if (!isnan(s->refused_per_s)) {
+        m->refused_total += s->refused_per_s;
     }
     if (!isnan(s->listen_overflows)) {
         m->overflows_total += s->listen_overflows;
@@ -204,6 +212,8 @@ static const struct {
       "Service time of requests (start to end of the request)." },
     { SB_OBS_HOLD, "sbtune_connection_hold_seconds",
       "Time a connection held its worker slot (prefork, worker)." },
+    { SB_OBS_LIFETIME, "sbtune_connection_lifetime_seconds",
+      "A connection's life in the kernel, handshake to first close (eBPF source)." },
 };
 
 const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_pool_t *p)
@@ -241,8 +251,14 @@ const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_poo
     counter(&o, "sbtune_requests_total", "Requests httpd completed, counted by the agent.",
             m->requests_total);
     counter(&o, "sbtune_connections_total",
-            "New client connections, estimated by the agent (see sbagent(8)).",
+            "New clients whose handshake completed, accepted or not (see sbagent(8)).",
             m->connections_total);
+    counter(&o, "sbtune_accepted_connections_total",
+            "Of those, the connections httpd accepted (see sbagent(8)).",
+            m->accepted_total);
+    counter(&o, "sbtune_refused_total",
+            "Connection attempts the kernel refused while httpd's accept queue was full.",
+            m->refused_total);
     counter(&o, "sbtune_sent_bytes_total", "Bytes httpd served, counted by the agent.",
             m->kbytes_total * 1024);
     counter(&o, "sbtune_listen_overflows_total",
@@ -278,7 +294,9 @@ const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_poo
         gauge(&o, "sbtune_requests_per_second", "Requests completed in the last second.",
               s->req_per_s);
         gauge(&o, "sbtune_connections_per_second",
-              "New client connections in the last second (estimate).", s->conn_per_s);
+              "New clients in the last second, accepted or not (estimate).", s->conn_per_s);
+        gauge(&o, "sbtune_accepted_connections_per_second",
+              "Connections httpd accepted in the last second (estimate).", s->accepted_per_s);
         gauge(&o, "sbtune_listen_queue_length",
               "Clients waiting in the accept queues, most in the last second.",
               s->listen_queue_max);

@@ -7,10 +7,11 @@ typedef struct {
     int64_t ts;                 /* minute start, -1: none */
     int seconds, gaps, n;       /* n: non-gap seconds */
     int shm_seconds;
-    double busy_sum, idle_sum, ka_sum, kac_sum, req_sum, conn_sum, bytes_sum;
-    int kac_n, req_n, conn_n, bytes_n;
-    double busy_max, ka_max, kac_max, req_max, conn_max;
-    double lq_max, overflows;
+    double busy_sum, idle_sum, ka_sum, kac_sum, req_sum, conn_sum, bytes_sum, acc_sum;
+    int kac_n, req_n, conn_n, bytes_n, acc_n;
+    double busy_max, ka_max, kac_max, req_max, conn_max, acc_max;
+    double lq_max, overflows, refused;
+    int refused_n;
     int64_t pss_per_worker;
     int64_t mem_min;
     sb_hist_t hist[SB_OBS_N];
@@ -67,6 +68,8 @@ void sb_rollup_second_row(const sb_second_t *s, sb_hist_second_t *row)
     row->open_mean = s->open_mean;
     row->req_per_s = s->req_per_s;
     row->conn_per_s = s->conn_per_s;
+    row->accepted_per_s = s->accepted_per_s;
+    row->refused_per_s = s->refused_per_s;
     row->listen_queue_max = round_or_unknown(s->listen_queue_max);
     row->listen_overflows = round_or_unknown(s->listen_overflows);
     row->bytes_per_s = isnan(s->kbytes_per_s) ? NAN : s->kbytes_per_s * 1024;
@@ -114,6 +117,13 @@ static void fill(const minute_acc_t *m, sb_hist_minute_t *out)
         out->conn_per_s_mean = m->conn_sum / m->conn_n;
         out->conn_per_s_max = m->conn_max;
     }
+    if (m->acc_n) {
+        out->accepted_per_s_mean = m->acc_sum / m->acc_n;
+        out->accepted_per_s_max = m->acc_max;
+    }
+    if (m->refused_n) {
+        out->refused = (int64_t)llround(m->refused);
+    }
     if (m->bytes_n) {
         out->bytes_per_s_mean = m->bytes_sum / m->bytes_n;
     }
@@ -124,6 +134,7 @@ static void fill(const minute_acc_t *m, sb_hist_minute_t *out)
     out->req_per_conn_hist = &m->hist[SB_OBS_REQ_PER_CONN];
     out->service_time_hist = &m->hist[SB_OBS_SERVICE];
     out->hold_time_hist = &m->hist[SB_OBS_HOLD];
+    out->conn_lifetime_hist = &m->hist[SB_OBS_LIFETIME];
 }
 
 int sb_rollup_add(sb_rollup_t *r, const sb_second_t *s, sb_hist_minute_t *out)
@@ -159,6 +170,11 @@ int sb_rollup_add(sb_rollup_t *r, const sb_second_t *s, sb_hist_minute_t *out)
     }
     mean_max(s->req_per_s, &m->req_sum, &m->req_n, &m->req_max);
     mean_max(s->conn_per_s, &m->conn_sum, &m->conn_n, &m->conn_max);
+    mean_max(s->accepted_per_s, &m->acc_sum, &m->acc_n, &m->acc_max);
+    if (!isnan(s->refused_per_s)) {
+        m->refused += s->refused_per_s;
+        m->refused_n++;
+    }
     if (!isnan(s->kbytes_per_s)) {
         m->bytes_sum += s->kbytes_per_s * 1024;
         m->bytes_n++;

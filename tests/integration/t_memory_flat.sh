@@ -17,17 +17,19 @@ WARMUP=20
 LIMIT_KIB=256
 command -v tmux >/dev/null || sb_fail "tmux not found: apt-get install tmux"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-mem.XXXXXX") || sb_fail "mktemp -d"
-sb_at_exit rm -rf "$work"
 TMUX_TMPDIR=$work
 export TMUX_TMPDIR
+# teardown runs in order: the tmux server (and the sbtops in it) first,
+# while its socket in $work still exists
 sb_at_exit sh -c 'tmux kill-server 2>/dev/null'
+sb_at_exit rm -rf "$work"
 
 ${CC:-cc} -shared -fPIC -o "$work/nonetlink.so" "$top_srcdir/tests/shim/nonetlink.c" -ldl ||
     sb_fail "cannot build the netlink shim"
 
 sb_httpd_start mem mpm=prefork
-# a port nothing listens on: bind one, note it, close it
-refused=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+# a port nothing listens on
+refused=$(_sb_pick_port) || sb_fail "no free port"
 refused_url="http://127.0.0.1:$refused/server-status"
 
 declare -A args pids

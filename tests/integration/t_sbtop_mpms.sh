@@ -12,10 +12,10 @@ SBTOP=${SBTOP:-$top_builddir/tui/sbtop}
 SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
 command -v tmux >/dev/null || sb_fail "tmux not found: apt-get install tmux"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-sbtopm.XXXXXX") || sb_fail "mktemp -d"
-sb_at_exit rm -rf "$work"
 TMUX_TMPDIR=$work
 export TMUX_TMPDIR
-sb_at_exit sh -c 'tmux kill-server 2>/dev/null'
+sb_at_exit sh -c 'tmux kill-server 2>/dev/null'   # before its socket goes with $work
+sb_at_exit rm -rf "$work"
 KA=3
 SLOW=2
 

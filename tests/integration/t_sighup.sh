@@ -13,7 +13,7 @@ SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
 work=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-hup.XXXXXX") || sb_fail "mktemp -d"
 sb_at_exit rm -rf "$work"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+free_port() { _sb_pick_port || sb_fail "no free port"; }
 
 sb_httpd_start hupa mpm=prefork
 dir_a=$SB_HTTPD_DIR sb_a=$SB_SCOREBOARD

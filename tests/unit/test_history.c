@@ -99,6 +99,8 @@ static void make_second(sb_hist_second_t *r, int64_t ts)
     r->open_mean = 100.0 - r->busy_mean - r->idle_mean;
     r->req_per_s = 30.0 + (double)(ts % 97) / 3.0;
     r->conn_per_s = 8.0 + (double)(ts % 41) / 6.0;
+    r->accepted_per_s = ts % 3 == 0 ? NAN : r->conn_per_s - (double)(ts % 4);
+    r->refused_per_s = ts % 23 == 0 ? 2 : 0;
     r->listen_queue_max = ts % 17 == 0 ? 3 : 0;
     r->listen_overflows = 0;
     r->listen_drops = ts % 19 == 0 ? SB_UNKNOWN : 0;
@@ -124,6 +126,8 @@ static int second_eq(const sb_hist_second_t *a, const sb_hist_second_t *b)
            && deq(a->closing_mean, b->closing_mean)
            && deq(a->graceful_mean, b->graceful_mean) && deq(a->open_mean, b->open_mean)
            && deq(a->req_per_s, b->req_per_s) && deq(a->conn_per_s, b->conn_per_s)
+           && deq(a->accepted_per_s, b->accepted_per_s)
+           && deq(a->refused_per_s, b->refused_per_s)
            && a->listen_queue_max == b->listen_queue_max
            && a->listen_overflows == b->listen_overflows
            && a->listen_drops == b->listen_drops && deq(a->bytes_per_s, b->bytes_per_s)
@@ -553,22 +557,23 @@ END_TEST
 typedef struct {
     int n;
     sb_hist_minute_t rows[8];
-    sb_hist_t hists[8][5];
-    int has[8][5];
+    sb_hist_t hists[8][6];
+    int has[8][6];
 } minutes_t;
 
 static apr_status_t collect_minute(void *baton, const sb_hist_minute_t *row)
 {
     minutes_t *c = baton;
-    const sb_hist_t *hs[5] = { row->ka_gap_hist, row->ka_close_hist, row->req_per_conn_hist,
-                               row->service_time_hist, row->hold_time_hist };
+    const sb_hist_t *hs[6] = { row->ka_gap_hist, row->ka_close_hist, row->req_per_conn_hist,
+                               row->service_time_hist, row->hold_time_hist,
+                               row->conn_lifetime_hist };
     int i;
 
     if (c->n >= 8) {
         return APR_EGENERAL;
     }
     c->rows[c->n] = *row;
-    for (i = 0; i < 5; i++) {
+    for (i = 0; i < 6; i++) {
         c->has[c->n][i] = hs[i] != NULL;
         if (hs[i]) {
             c->hists[c->n][i] = *hs[i];
@@ -668,6 +673,9 @@ START_TEST(round_trip_every_table)
     m.req_per_s_max = 77;
     m.conn_per_s_mean = 9.75;
     m.conn_per_s_max = 15.5;
+    m.accepted_per_s_mean = 8.5;
+    m.accepted_per_s_max = 12;
+    m.refused = 3;
     m.listen_queue_max = 4;
     m.listen_overflows = 1;
     m.pss_per_worker_bytes = 7340032;
@@ -677,6 +685,7 @@ START_TEST(round_trip_every_table)
     m.req_per_conn_hist = &rpc;
     m.service_time_hist = &svc;
     m.hold_time_hist = &hold;
+    m.conn_lifetime_hist = &svc;
     ck_assert_int_eq(sb_history_put_minute(w, &m), APR_SUCCESS);
     {
         sb_hist_minute_t m2;
@@ -755,6 +764,11 @@ START_TEST(round_trip_every_table)
         ck_assert_int_eq(memcmp(&mins.hists[0][2], &rpc, sizeof(gap)), 0);
         ck_assert_int_eq(memcmp(&mins.hists[0][3], &svc, sizeof(gap)), 0);
         ck_assert_int_eq(memcmp(&mins.hists[0][4], &hold, sizeof(gap)), 0);
+        ck_assert_int_eq(memcmp(&mins.hists[0][5], &svc, sizeof(gap)), 0);
+        ck_assert(mins.rows[0].accepted_per_s_mean == 8.5
+                  && mins.rows[0].accepted_per_s_max == 12 && mins.rows[0].refused == 3);
+        ck_assert(isnan(mins.rows[1].accepted_per_s_mean) && mins.rows[1].refused == SB_UNKNOWN
+                  && !mins.has[1][5]);
         ck_assert_int_eq(mins.rows[1].ts, 100020);
         ck_assert(mins.rows[1].source == (sb_source_kind_t)SB_UNKNOWN);
         ck_assert(isnan(mins.rows[1].busy_mean) && mins.rows[1].busy_max == SB_UNKNOWN);
@@ -792,7 +806,7 @@ START_TEST(round_trip_every_table)
     }
     /* the meta table */
     ck_assert_str_eq(raw_text(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
-                     "1");
+                     "2");
     ck_assert_ptr_nonnull(raw_text(path, "SELECT value FROM meta WHERE key = 'created_at'"));
     ck_assert_ptr_nonnull(raw_text(path, "SELECT value FROM meta WHERE key = 'host'"));
     ck_assert_ptr_nonnull(raw_text(path, "SELECT value FROM meta WHERE key = 'sbtune_version'"));
@@ -1095,14 +1109,14 @@ START_TEST(newer_schema_is_refused)
     char *before;
 
     sb_history_close(h);
-    raw_exec(path, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+    raw_exec(path, "UPDATE meta SET value = '3' WHERE key = 'schema_version'");
     before = slurp(path, &len);
     ck_assert_int_eq(sb_history_open(&h, path, SB_HISTORY_WRITE, pool), SB_HISTORY_ESCHEMA);
-    ck_assert_msg(strstr(sb_history_error(h), "schema version 2")
-                  && strstr(sb_history_error(h), "version 1")
+    ck_assert_msg(strstr(sb_history_error(h), "schema version 3")
+                  && strstr(sb_history_error(h), "version 2")
                   && strstr(sb_history_error(h), path), "%s", sb_history_error(h));
     ck_assert_int_eq(sb_history_open(&h, path, SB_HISTORY_READ, pool), SB_HISTORY_ESCHEMA);
-    ck_assert_ptr_nonnull(strstr(sb_history_error(h), "schema version 2"));
+    ck_assert_ptr_nonnull(strstr(sb_history_error(h), "schema version 3"));
     assert_unchanged(path, before, len);
 }
 END_TEST
@@ -1132,7 +1146,7 @@ START_TEST(old_schema_is_migrated)
 
     h = open_ok(path, SB_HISTORY_WRITE);
     ck_assert_str_eq(raw_text(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
-                     "1");
+                     "2");
     ck_assert_str_eq(raw_text(path, "SELECT value FROM meta WHERE key = 'created_at'"),
                      "12345");
     ck_assert_str_eq(raw_text(path, "SELECT n FROM notes"), "kept across migrations");
@@ -1152,6 +1166,36 @@ START_TEST(old_schema_is_migrated)
 }
 END_TEST
 
+/* A file as schema version 1 wrote it: the version-2 columns dropped. */
+START_TEST(v1_file_gets_the_v2_columns)
+{
+    const char *path = path_in("v1.db");
+    sb_history_t *h = open_ok(path, SB_HISTORY_WRITE);
+    sb_hist_second_t rows[4];
+    seconds_t c = { 0, 4, rows, 0, 0 };
+
+    sb_history_close(h);
+    raw_exec(path, "ALTER TABLE second DROP COLUMN accepted_per_s;"
+             "ALTER TABLE second DROP COLUMN refused_per_s;"
+             "ALTER TABLE minute DROP COLUMN accepted_per_s_mean;"
+             "ALTER TABLE minute DROP COLUMN accepted_per_s_max;"
+             "ALTER TABLE minute DROP COLUMN refused;"
+             "ALTER TABLE minute DROP COLUMN conn_lifetime_hist;"
+             "UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+             "INSERT INTO second (ts, source, conn_per_s, samples, gap)"
+             " VALUES (7, 'shm', 3.5, 10, 0);");
+    h = open_ok(path, SB_HISTORY_WRITE);
+    ck_assert_str_eq(raw_text(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
+                     "2");
+    ck_assert_int_eq(sb_history_seconds(h, 0, 100, collect_second, &c), APR_SUCCESS);
+    ck_assert_int_eq(c.n, 1);
+    ck_assert(rows[0].conn_per_s == 3.5);
+    ck_assert(isnan(rows[0].accepted_per_s));
+    ck_assert(isnan(rows[0].refused_per_s));
+    sb_history_close(h);
+}
+END_TEST
+
 START_TEST(failed_migration_leaves_the_file)
 {
     const char *path = path_in("v0-conflict.db");
@@ -1162,7 +1206,7 @@ START_TEST(failed_migration_leaves_the_file)
     raw_exec(path, "CREATE TABLE events (x TEXT); INSERT INTO events VALUES ('mine')");
     rv = sb_history_open(&h, path, SB_HISTORY_WRITE, pool);
     ck_assert_int_eq(rv, SB_HISTORY_EDB);
-    ck_assert_msg(strstr(sb_history_error(h), "schema version 0 to 1")
+    ck_assert_msg(strstr(sb_history_error(h), "step 0 -> 1")
                   && strstr(sb_history_error(h), "events"), "%s", sb_history_error(h));
     ck_assert_str_eq(raw_text(path, "SELECT value FROM meta WHERE key = 'schema_version'"),
                      "0");
@@ -1866,6 +1910,7 @@ int main(void)
     tcase_add_test(store, newer_schema_is_refused);
     tcase_add_test(store, old_schema_is_migrated);
     tcase_add_test(store, failed_migration_leaves_the_file);
+    tcase_add_test(store, v1_file_gets_the_v2_columns);
     tcase_add_test(store, foreign_database_is_refused);
     tcase_add_test(store, symlinks_and_odd_paths_are_refused);
     tcase_add_test(store, missing_directory_or_file);

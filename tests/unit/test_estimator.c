@@ -1,0 +1,201 @@
+/* Unit tests of the estimator's arrival rule on constructed inputs: what
+ * arrived (accepted or not) against what httpd accepted, from the accept
+ * queue's growth, the kernel's new connections, refused attempts and the
+ * eBPF lifecycle counts.  (The live figures are checked against the load
+ * generator by the accuracy integration tests.) */
+#include <check.h>
+#include "sb_unit.h"
+#include <math.h>
+#include <string.h>
+#include <apr_general.h>
+#include "sb_estimator.h"
+
+static apr_pool_t *pool;
+
+#define MAXSEC 16
+static sb_second_t secs[MAXSEC];
+static int nsecs;
+
+static void on_second(const sb_second_t *s, void *baton)
+{
+    if (nsecs < MAXSEC) {
+        secs[nsecs] = *s;
+        memset(secs[nsecs].obs, 0, sizeof(secs[nsecs].obs));
+    }
+    nsecs++;
+}
+
+static void setup(void)
+{
+    apr_pool_create(&pool, NULL);
+    nsecs = 0;
+}
+
+static void teardown(void)
+{
+    apr_pool_destroy(pool);
+}
+
+#define T0 ((apr_time_t)1700000000 * APR_USEC_PER_SEC)
+#define AT(sec, ms) (T0 + apr_time_from_sec(sec) + apr_time_from_msec(ms))
+
+/* A mod_status sample (no per-slot inference: the kernel's estimate is
+ * the one in use), 4 slots, all busy. */
+static void status_sample(sb_estimator_t *e, apr_time_t ts, uint64_t accesses)
+{
+    sb_sample_t *s = sb_sample_create(pool);
+    int i;
+
+    s->ts = ts;
+    s->source = SB_SOURCE_STATUS;
+    sb_sample_alloc(s, pool, 4, 0);
+    for (i = 0; i < 4; i++) {
+        s->workers[i].state = SB_SLOT_WRITE;
+    }
+    s->has_totals = 1;
+    s->extended_status = 1;
+    s->total_accesses = accesses;
+    sb_sample_count(s);
+    sb_estimator_add_sample(e, s, 0);
+}
+
+static void kernel_view(sb_estimator_t *e, apr_time_t ts, int queue, int backlog, int new_conns,
+                        uint64_t overflows)
+{
+    sb_kernel_view_t v;
+
+    memset(&v, 0, sizeof(v));
+    v.ts = ts;
+    v.listen_queue = queue;
+    v.listen_backlog = backlog;
+    v.new_conns = new_conns;
+    v.requests_seen = new_conns;
+    v.listen_overflows = overflows;
+    v.have_overflows = 1;
+    sb_estimator_add_kernel(e, &v);
+}
+
+START_TEST(queue_growth_is_arrivals_not_accepts)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    int s;
+
+    /* every second 10 new connections are seen; the queue grows by 6 a
+     * second: httpd accepted 4 of them */
+    for (s = 0; s < 5; s++) {
+        status_sample(e, AT(s, 100), 100 + 10 * (uint64_t)s);
+        kernel_view(e, AT(s, 500), 6 * (s + 1), 128, 10, 0);
+    }
+    sb_estimator_tick(e, AT(6, 0), 0);
+    ck_assert_int_ge(nsecs, 5);
+    for (s = 1; s < 5; s++) {
+        ck_assert_msg(secs[s].conn_per_s == 10, "second %d: arrivals %g", s, secs[s].conn_per_s);
+        ck_assert_msg(secs[s].accepted_per_s == 4, "second %d: accepted %g", s,
+                      secs[s].accepted_per_s);
+        ck_assert(secs[s].refused_per_s == 0);
+        ck_assert(isnan(secs[s].conn_per_s_bpf));
+    }
+}
+END_TEST
+
+START_TEST(refused_counts_only_while_httpd_queue_is_full)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+
+    status_sample(e, AT(0, 100), 100);
+    kernel_view(e, AT(0, 500), 2, 8, 0, 1000);
+    /* the host refused 5 more while httpd's queue had room: another
+     * listener's, not httpd's */
+    status_sample(e, AT(1, 100), 100);
+    kernel_view(e, AT(1, 500), 2, 8, 0, 1005);
+    /* httpd's queue full (8 of 8): 7 refused are httpd's */
+    status_sample(e, AT(2, 100), 100);
+    kernel_view(e, AT(2, 500), 8, 8, 6, 1012);
+    sb_estimator_tick(e, AT(4, 0), 0);
+    ck_assert_int_ge(nsecs, 3);
+    ck_assert(secs[1].refused_per_s == 0);
+    ck_assert(secs[1].conn_per_s == 0);
+    ck_assert_msg(secs[2].refused_per_s == 7, "refused %g", secs[2].refused_per_s);
+    /* 6 seen arriving (the queue grew by 6), plus the 7 refused */
+    ck_assert_msg(secs[2].conn_per_s == 13, "arrivals %g", secs[2].conn_per_s);
+    ck_assert(secs[2].accepted_per_s == 0);
+}
+END_TEST
+
+START_TEST(ebpf_counts_are_the_arrivals)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    int s;
+
+    for (s = 0; s < 4; s++) {
+        status_sample(e, AT(s, 100), 100 + 50 * (uint64_t)s);
+        /* the kernel's samples see only 3 of the 50 (short connections
+         * between two samples); the access counters make up the rest,
+         * a second late */
+        kernel_view(e, AT(s, 400), 0, 128, 3, 0);
+        sb_estimator_add_lifecycle(e, AT(s, 600), 50, 45, 5, 0);
+    }
+    sb_estimator_tick(e, AT(5, 0), 0);
+    for (s = 1; s < 4; s++) {
+        ck_assert_msg(secs[s].conn_per_s == 50, "second %d: %g", s, secs[s].conn_per_s);
+        ck_assert(secs[s].conn_per_s_bpf == 50);
+        ck_assert_msg(secs[s].accepted_per_s >= 3 && secs[s].accepted_per_s <= 50, "accepted %g",
+                      secs[s].accepted_per_s);
+        ck_assert(secs[s].closed_by_server_bpf == 45 && secs[s].closed_by_client_bpf == 5);
+        ck_assert(secs[s].closed_reset_bpf == 0);
+    }
+}
+END_TEST
+
+START_TEST(never_below_what_the_kernel_saw)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+
+    /* the queue shrinks by 3 while 5 arrive: 8 accepted, 5 arrived */
+    status_sample(e, AT(0, 100), 100);
+    kernel_view(e, AT(0, 500), 10, 128, 0, 0);
+    status_sample(e, AT(1, 100), 100);
+    kernel_view(e, AT(1, 500), 7, 128, 5, 0);
+    sb_estimator_tick(e, AT(3, 0), 0);
+    ck_assert(secs[1].conn_per_s == 5);
+    ck_assert(secs[1].accepted_per_s == 8);
+}
+END_TEST
+
+/* The scoreboard and the kernel see a connection in different seconds:
+ * the total follows the larger count, not the larger of each second. */
+START_TEST(the_floor_is_cumulative)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    double total = 0;
+    int s;
+    /* seen per second; the estimate (here: the kernel's, with the access
+     * counters) trails it by one second */
+    static const int seen[] = { 0, 3, 2, 4, 1, 0, 0 };
+
+    for (s = 0; s < 7; s++) {
+        status_sample(e, AT(s, 100), 100);
+        kernel_view(e, AT(s, 500), 0, 128, seen[s], 0);
+    }
+    sb_estimator_tick(e, AT(8, 0), 0);
+    for (s = 0; s < 7; s++) {
+        total += secs[s].conn_per_s;
+    }
+    ck_assert_msg(total == 10, "total arrivals %g, seen 10", total);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("estimator");
+    TCase *tc = tcase_create("arrivals");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, queue_growth_is_arrivals_not_accepts);
+    tcase_add_test(tc, refused_counts_only_while_httpd_queue_is_full);
+    tcase_add_test(tc, ebpf_counts_are_the_arrivals);
+    tcase_add_test(tc, never_below_what_the_kernel_saw);
+    tcase_add_test(tc, the_floor_is_cumulative);
+    suite_add_tcase(s, tc);
+    return sb_unit_run(s);
+}
