@@ -257,16 +257,31 @@ void sb_model_config_defaults(sb_model_config_t *cfg)
 
 void sb_model_current_init(sb_model_current_t *cur)
 {
-    memset(cur, 0, sizeof(*cur));
-    cur->keepalive = -1;
+    sb_directive_init(cur);
+}
+
+void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
+                                sb_model_mpm_t mpm)
+{
+    sb_directive_init(d);
+    d->keepalive = s->keepalive ? 1 : 0;
+    if (s->keepalive) {
+        d->keepalive_timeout = s->kat;
+    }
+    d->max_request_workers = s->max_request_workers;
+    d->server_limit = s->server_limit;
+    if (mpm != SB_MODEL_PREFORK) {
+        d->threads_per_child = s->threads_per_child;
+        d->thread_limit = s->thread_limit;
+    }
 }
 
 int sb_model_current_defaults(sb_model_current_t *cur, sb_model_mpm_t mpm)
 {
     int filled = 0, threaded = mpm != SB_MODEL_PREFORK;
 
-    if (cur->kat <= 0) {
-        cur->kat = 5;
+    if (cur->keepalive_timeout <= 0) {
+        cur->keepalive_timeout = 5;
         filled |= 1;
     }
     if (cur->max_request_workers <= 0) {
@@ -1319,9 +1334,9 @@ sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inp
 
     /* the KeepAliveTimeout */
     if (in.keepalive && !(isfinite(in.kat) && in.kat > 0)) {
-        in.kat = cur.kat > 0 ? cur.kat : 5;
+        in.kat = cur.keepalive_timeout > 0 ? cur.keepalive_timeout : 5;
         say(t, tl, "KeepAliveTimeout: not given; %s %s s.\n",
-            cur.kat > 0 ? "the current" : "httpd's default", num(&nb, in.kat, 2));
+            cur.keepalive_timeout > 0 ? "the current" : "httpd's default", num(&nb, in.kat, 2));
     }
     kat_cur = in.keepalive ? (int)ceil(in.kat - 1e-9) : 0;
     if (!in.keepalive) {

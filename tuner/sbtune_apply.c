@@ -96,329 +96,6 @@ const char *sbtune_apply_exit_name(int code)
     }
 }
 
-/* ------------------------------------------------------------------ directives */
-
-typedef struct {
-    const char *name;
-    const char *alias;
-    apr_size_t offset;
-} dir_info_t;
-
-static const dir_info_t dir_table[] = {
-    { "KeepAlive", NULL, offsetof(sbtune_directives_t, keepalive) },
-    { "KeepAliveTimeout", NULL, offsetof(sbtune_directives_t, keepalive_timeout) },
-    { "ServerLimit", NULL, offsetof(sbtune_directives_t, server_limit) },
-    { "ThreadLimit", NULL, offsetof(sbtune_directives_t, thread_limit) },
-    { "ThreadsPerChild", NULL, offsetof(sbtune_directives_t, threads_per_child) },
-    { "MaxRequestWorkers", "MaxClients", offsetof(sbtune_directives_t, max_request_workers) },
-};
-#define NDIRS ((int)(sizeof(dir_table) / sizeof(dir_table[0])))
-
-static int *dir_field(sbtune_directives_t *d, int i)
-{
-    return (int *)((char *)d + dir_table[i].offset);
-}
-
-static int dir_get(const sbtune_directives_t *d, int i)
-{
-    return *(const int *)((const char *)d + dir_table[i].offset);
-}
-
-static int dir_lookup(const char *name, apr_size_t len)
-{
-    int i;
-
-    for (i = 0; i < NDIRS; i++) {
-        if ((strlen(dir_table[i].name) == len
-             && strncasecmp(dir_table[i].name, name, len) == 0)
-            || (dir_table[i].alias && strlen(dir_table[i].alias) == len
-                && strncasecmp(dir_table[i].alias, name, len) == 0)) {
-            return i;
-        }
-    }
-    return -1;
-}
-
-void sbtune_directives_init(sbtune_directives_t *d)
-{
-    d->keepalive = -1;
-    d->keepalive_timeout = -1;
-    d->max_request_workers = -1;
-    d->server_limit = -1;
-    d->threads_per_child = -1;
-    d->thread_limit = -1;
-}
-
-void sbtune_directives_from_sizing(sbtune_directives_t *d, const sb_model_sizing_t *s,
-                                   sb_model_mpm_t mpm)
-{
-    sbtune_directives_init(d);
-    d->keepalive = s->keepalive ? 1 : 0;
-    if (s->keepalive) {
-        d->keepalive_timeout = s->kat;
-    }
-    d->max_request_workers = s->max_request_workers;
-    d->server_limit = s->server_limit;
-    if (mpm != SB_MODEL_PREFORK) {
-        d->threads_per_child = s->threads_per_child;
-        d->thread_limit = s->thread_limit;
-    }
-}
-
-static int parse_value(int idx, const char *v, apr_size_t len, int *out)
-{
-    char buf[32];
-    char *end;
-    long n;
-
-    if (len == 0 || len >= sizeof(buf)) {
-        return -1;
-    }
-    memcpy(buf, v, len);
-    buf[len] = '\0';
-    if (dir_table[idx].offset == offsetof(sbtune_directives_t, keepalive)) {
-        if (strcasecmp(buf, "on") == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(buf, "off") == 0) {
-            *out = 0;
-            return 0;
-        }
-        return -1;
-    }
-    if (!isdigit((unsigned char)buf[0])) {
-        return -1;
-    }
-    errno = 0;
-    n = strtol(buf, &end, 10);
-    if (errno || *end != '\0' || n < 0 || n > INT_MAX) {
-        return -1;
-    }
-    *out = (int)n;
-    return 0;
-}
-
-int sbtune_directives_set(sbtune_directives_t *d, const char *name, const char *value,
-                          char *err, apr_size_t errlen)
-{
-    const char *eq;
-    apr_size_t nlen;
-    int idx, v;
-
-    if (value == NULL) {
-        eq = strchr(name, '=');
-        if (eq == NULL) {
-            snprintf(err, errlen, "'%s': expected Name=value", name);
-            return -1;
-        }
-        nlen = (apr_size_t)(eq - name);
-        value = eq + 1;
-    }
-    else {
-        nlen = strlen(name);
-    }
-    idx = dir_lookup(name, nlen);
-    if (idx < 0) {
-        snprintf(err, errlen, "unknown directive '%.*s' (allowed: KeepAlive, KeepAliveTimeout, "
-                 "MaxRequestWorkers (MaxClients), ServerLimit, ThreadsPerChild, ThreadLimit)",
-                 (int)nlen, name);
-        return -1;
-    }
-    if (parse_value(idx, value, strlen(value), &v) != 0) {
-        snprintf(err, errlen, "%s: invalid value '%s' (%s)", dir_table[idx].name, value,
-                 idx == 0 ? "On or Off" : "an integer from 0 to 2147483647");
-        return -1;
-    }
-    *dir_field(d, idx) = v;
-    return 0;
-}
-
-int sbtune_directives_parse(sbtune_directives_t *d, const char *text, apr_size_t len)
-{
-    const char *p = text, *end = text + len, *eol, *w, *we, *v, *ve;
-    int found = 0, idx, val;
-
-    while (p < end) {
-        eol = memchr(p, '\n', (apr_size_t)(end - p));
-        if (eol == NULL) {
-            eol = end;
-        }
-        w = p;
-        while (w < eol && isspace((unsigned char)*w)) {
-            w++;
-        }
-        we = w;
-        while (we < eol && !isspace((unsigned char)*we)) {
-            we++;
-        }
-        v = we;
-        while (v < eol && isspace((unsigned char)*v)) {
-            v++;
-        }
-        ve = eol;
-        while (ve > v && isspace((unsigned char)ve[-1])) {
-            ve--;
-        }
-        if (w < eol && *w != '#' && *w != '<'
-            && (idx = dir_lookup(w, (apr_size_t)(we - w))) >= 0
-            && parse_value(idx, v, (apr_size_t)(ve - v), &val) == 0) {
-            *dir_field(d, idx) = val;
-            found++;
-        }
-        p = eol + 1;
-    }
-    return found;
-}
-
-char *sbtune_directives_json(const sbtune_directives_t *d, apr_pool_t *p)
-{
-    char *s = apr_pstrdup(p, "{");
-    const char *sep = "";
-    int i, v;
-
-    for (i = 0; i < NDIRS; i++) {
-        v = dir_get(d, i);
-        if (v < 0) {
-            continue;
-        }
-        if (i == 0) {
-            s = apr_psprintf(p, "%s%s\"%s\":\"%s\"", s, sep, dir_table[i].name, v ? "On" : "Off");
-        }
-        else {
-            s = apr_psprintf(p, "%s%s\"%s\":%d", s, sep, dir_table[i].name, v);
-        }
-        sep = ",";
-    }
-    return apr_pstrcat(p, s, "}", NULL);
-}
-
-/* ------------------------------------------------------------------ render */
-
-/* Append text as "# " comment lines: control characters dropped, no
- * trailing backslash (httpd joins a line ending in '\' with the next). */
-static char *comment_lines(char *acc, const char *prefix, const char *text, apr_pool_t *p)
-{
-    const char *s = text;
-    char *line;
-    apr_size_t n;
-
-    if (text == NULL || *text == '\0') {
-        return acc;
-    }
-    while (*s) {
-        const char *e = strchr(s, '\n');
-        apr_size_t len = e ? (apr_size_t)(e - s) : strlen(s);
-
-        line = apr_palloc(p, len + 1);
-        for (n = 0; len > 0; s++, len--) {
-            if ((unsigned char)*s >= 0x20 && *s != 0x7f) {
-                line[n++] = *s;
-            }
-            else if (*s == '\t') {
-                line[n++] = ' ';
-            }
-        }
-        while (n > 0 && (line[n - 1] == '\\' || line[n - 1] == ' ')) {
-            n--;
-        }
-        line[n] = '\0';
-        if (n == 0) {
-            acc = apr_pstrcat(p, acc, "#\n", NULL);
-        }
-        else {
-            acc = apr_pstrcat(p, acc, "# ", prefix, line, "\n", NULL);
-        }
-        if (e == NULL) {
-            break;
-        }
-        s = e + 1;
-    }
-    return acc;
-}
-
-char *sbtune_snippet_render(const sbtune_directives_t *d, const sbtune_snippet_meta_t *m,
-                            apr_pool_t *p)
-{
-    char when[64];
-    apr_time_exp_t tm;
-    apr_size_t sz;
-    char *s;
-    const char *mrw = m->httpd_minor == 2 ? "MaxClients" : "MaxRequestWorkers";
-    int mpm_block;
-
-    apr_time_exp_gmt(&tm, m->when);
-    apr_strftime(when, &sz, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    s = apr_psprintf(p, "# Written by sbtune on %s for httpd 2.%d, MPM %s.\n"
-                     "# sbtune replaces this file; edits are lost.  Previous version: "
-                     "this file's name + .sbtune-prev\n",
-                     when, m->httpd_minor == 2 ? 2 : 4, mpm_name(m->mpm));
-    if (m->data && *m->data) {
-        s = comment_lines(s, "Data: ", m->data, p);
-    }
-    if (m->why && *m->why) {
-        s = apr_pstrcat(p, s, "# Why:\n", NULL);
-        s = comment_lines(s, "  ", m->why, p);
-    }
-    s = apr_pstrcat(p, s, "\n", NULL);
-    if (d->keepalive >= 0) {
-        s = apr_psprintf(p, "%sKeepAlive %s\n", s, d->keepalive ? "On" : "Off");
-    }
-    if (d->keepalive_timeout >= 0) {
-        s = apr_psprintf(p, "%sKeepAliveTimeout %d\n", s, d->keepalive_timeout);
-    }
-    mpm_block = d->server_limit >= 0 || d->max_request_workers >= 0
-        || (m->mpm != SB_MODEL_PREFORK && (d->thread_limit >= 0 || d->threads_per_child >= 0));
-    if (mpm_block) {
-        if (d->keepalive >= 0 || d->keepalive_timeout >= 0) {
-            s = apr_pstrcat(p, s, "\n", NULL);
-        }
-        s = apr_psprintf(p, "%s<IfModule mpm_%s_module>\n", s, mpm_name(m->mpm));
-        if (d->server_limit >= 0) {
-            s = apr_psprintf(p, "%s    ServerLimit %d\n", s, d->server_limit);
-        }
-        if (m->mpm != SB_MODEL_PREFORK) {
-            if (d->thread_limit >= 0) {
-                s = apr_psprintf(p, "%s    ThreadLimit %d\n", s, d->thread_limit);
-            }
-            if (d->threads_per_child >= 0) {
-                s = apr_psprintf(p, "%s    ThreadsPerChild %d\n", s, d->threads_per_child);
-            }
-        }
-        if (d->max_request_workers >= 0) {
-            s = apr_psprintf(p, "%s    %s %d\n", s, mrw, d->max_request_workers);
-        }
-        s = apr_pstrcat(p, s, "</IfModule>\n", NULL);
-    }
-    return s;
-}
-
-/* The non-comment, non-blank lines, trimmed, one per line. */
-static char *body_lines(const char *text, apr_size_t len, apr_pool_t *p)
-{
-    const char *q = text, *end = text + len, *eol, *a, *b;
-    char *acc = apr_pstrdup(p, "");
-
-    while (q < end) {
-        eol = memchr(q, '\n', (apr_size_t)(end - q));
-        if (eol == NULL) {
-            eol = end;
-        }
-        a = q;
-        while (a < eol && isspace((unsigned char)*a)) {
-            a++;
-        }
-        b = eol;
-        while (b > a && isspace((unsigned char)b[-1])) {
-            b--;
-        }
-        if (a < b && *a != '#') {
-            acc = apr_pstrcat(p, acc, apr_pstrmemdup(p, a, (apr_size_t)(b - a)), "\n", NULL);
-        }
-        q = eol + 1;
-    }
-    return acc;
-}
 
 /* ------------------------------------------------------------------ snippet file */
 
@@ -970,7 +647,7 @@ typedef struct {
     char *report;
     char *error;
     sbtune_snippet_t *snip;
-    sbtune_directives_t prevd;  /* directives in the previous snippet */
+    sb_directives_t prevd;  /* directives in the previous snippet */
     int mpm;
     int minor;
     pid_t httpd_pid;            /* from PidFile, 0 unknown */
@@ -1265,7 +942,7 @@ static int includes_list(const char *out, const char *want_real, const char *als
 
 /* Lines of b (stderr of a configtest) that are not in a and name one of
  * the directives d sets. */
-static char *new_directive_warnings(const char *a, const char *b, const sbtune_directives_t *d,
+static char *new_directive_warnings(const char *a, const char *b, const sb_directives_t *d,
                                     apr_pool_t *p)
 {
     const char *s = b;
@@ -1278,10 +955,11 @@ static char *new_directive_warnings(const char *a, const char *b, const sbtune_d
         char *line = apr_pstrmemdup(p, s, n);
 
         if (n > 0 && strstr(a, line) == NULL) {
-            for (i = 0; i < NDIRS; i++) {
-                if (dir_get(d, i) >= 0
-                    && (strstr(line, dir_table[i].name)
-                        || (dir_table[i].alias && strstr(line, dir_table[i].alias)))) {
+            for (i = 0; i < sb_directive_count; i++) {
+                if (sb_directive_get(d, i) >= 0
+                    && (strstr(line, sb_directive_table[i].name)
+                        || (sb_directive_table[i].alias
+                            && strstr(line, sb_directive_table[i].alias)))) {
                     acc = apr_pstrcat(p, acc, "    | ", line, "\n", NULL);
                     break;
                 }
@@ -1393,7 +1071,7 @@ static int mrw_in_force(const obs_t *ob, int mrw, int prefork)
 
 /* Check the new limits (and keep-alive) within the timeout.  Returns 0
  * verified (report lines said), -1 not in force (error set). */
-static int verify_limits(ctx_t *c, const sbtune_directives_t *d, int full_restart, apr_pool_t *p)
+static int verify_limits(ctx_t *c, const sb_directives_t *d, int full_restart, apr_pool_t *p)
 {
     double deadline = now_s() + c->o->verify_timeout_s;
     obs_t ob;
@@ -1679,22 +1357,10 @@ void sbtune_apply_opts_init(sbtune_apply_opts_t *o)
     memset(o, 0, sizeof(*o));
     o->apachectl = "apache2ctl";
     o->ctl_style = SBTUNE_CTL_AUTO;
-    sbtune_directives_init(&o->set);
+    sb_directive_init(&o->set);
     o->mpm = -1;
     o->lock_wait_s = 0;
     o->verify_timeout_s = 10;
-}
-
-static int any_set(const sbtune_directives_t *d)
-{
-    int i;
-
-    for (i = 0; i < NDIRS; i++) {
-        if (dir_get(d, i) >= 0) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 static int finish(ctx_t *c, sbtune_apply_result_t *res, int code)
@@ -1716,8 +1382,8 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     apr_size_t prev_len;
     obs_t before;
     ctl_result_t r, base;
-    sbtune_snippet_meta_t meta;
-    sbtune_directives_t eff;
+    sb_directive_meta_t meta;
+    sb_directives_t eff;
 
     memset(c, 0, sizeof(*c));
     memset(res, 0, sizeof(*res));
@@ -1730,7 +1396,7 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     c->sopts.url = o->status_url;
     c->sopts.connect_timeout_ms = 1000;
     c->sopts.timeout_ms = 2000;
-    sbtune_directives_init(&c->prevd);
+    sb_directive_init(&c->prevd);
     apr_pool_create(&tp, p);
 
     if (o->snippet == NULL || o->snippet[0] != '/') {
@@ -1741,7 +1407,7 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
         set_error(c, "give --scoreboard and/or --status-url: sbtune verifies every reload");
         return finish(c, res, SBTUNE_APPLY_USAGE);
     }
-    if (!any_set(&o->set)) {
+    if (!sb_directive_any(&o->set)) {
         set_error(c, "nothing to apply: no directive set");
         return finish(c, res, SBTUNE_APPLY_USAGE);
     }
@@ -1842,7 +1508,7 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     }
     prev = sbtune_snippet_previous(c->snip, &prev_len);
     if (prev) {
-        sbtune_directives_parse(&c->prevd, prev, prev_len);
+        sb_directive_parse(&c->prevd, prev, prev_len);
     }
 
     /* what would be written; the effective set drops what the MPM lacks */
@@ -1850,22 +1516,22 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     if (c->mpm == SB_MODEL_PREFORK) {
         eff.threads_per_child = eff.thread_limit = -1;
     }
-    meta.mpm = (sb_model_mpm_t)c->mpm;
+    meta.mpm = mpm_name(c->mpm);
     meta.httpd_minor = c->minor;
     meta.when = apr_time_now();
     meta.data = o->data;
     meta.why = o->reason;
-    text = sbtune_snippet_render(&eff, &meta, p);
+    text = sb_directive_render(&eff, &meta, p);
     res->snippet_text = text;
 
     /* 4. no change? */
-    if (prev && strcmp(body_lines(prev, prev_len, tp), body_lines(text, strlen(text), tp)) == 0) {
+    if (prev && strcmp(sb_directive_body(prev, prev_len, tp), sb_directive_body(text, strlen(text), tp)) == 0) {
         say(c, "no change: %s already holds these directives", o->snippet);
         code = SBTUNE_APPLY_NOCHANGE;
         goto out;
     }
-    before_json = sbtune_directives_json(&c->prevd, p);
-    after_json = sbtune_directives_json(&eff, p);
+    before_json = sb_directive_json(&c->prevd, p);
+    after_json = sb_directive_json(&eff, p);
     if (before.server_limit >= 0) {
         before_json = apr_psprintf(p, "{\"snippet\":%s,\"running\":{\"generation\":%d,"
                                    "\"ServerLimit\":%d,\"ThreadLimit\":%d%s}}", before_json,

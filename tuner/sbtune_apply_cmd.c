@@ -161,7 +161,7 @@ int sbtune_cmd_apply(int argc, char **argv)
             o.status_url = optarg;
             break;
         case OPT_SET:
-            if (sbtune_directives_set(&o.set, optarg, NULL, err, sizeof(err)) != 0) {
+            if (sb_directive_set(&o.set, optarg, NULL, err, sizeof(err)) != 0) {
                 fprintf(stderr, "sbtune apply: --set %s\n", err);
                 return SBTUNE_APPLY_USAGE;
             }

@@ -503,12 +503,12 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
     else {
         in.kat = kat;
         if (isfinite(kat)) {
-            cur.kat = (int)ceil(kat - 1e-9);
+            cur.keepalive_timeout = (int)ceil(kat - 1e-9);
         }
     }
     filled = sb_model_current_defaults(&cur, cfg.mpm);
     if (in.keepalive && isnan(in.kat)) {
-        in.kat = cur.kat;
+        in.kat = cur.keepalive_timeout;
     }
 
     plan = apr_pcalloc(p, sizeof(*plan));
@@ -528,7 +528,7 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
         sb_json_object_begin(j, "current");
         sb_json_string(j, "KeepAlive", cur.keepalive ? "On" : "Off");
         if (cur.keepalive) {
-            sb_json_int(j, "KeepAliveTimeout", cur.kat);
+            sb_json_int(j, "KeepAliveTimeout", cur.keepalive_timeout);
         }
         else {
             sb_json_null(j, "KeepAliveTimeout");
@@ -615,7 +615,7 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p)
                : "");
         printf("    KeepAlive %s\n", cur.keepalive ? "On" : "Off");
         if (cur.keepalive) {
-            printf("    KeepAliveTimeout %d\n", cur.kat);
+            printf("    KeepAliveTimeout %d\n", cur.keepalive_timeout);
         }
         printf("    MaxRequestWorkers %d\n    ServerLimit %d\n", cur.max_request_workers,
                cur.server_limit);

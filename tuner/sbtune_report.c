@@ -292,8 +292,8 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
     sb_model_config_t cfg = *cfg0;
     sb_model_mpm_t mpm = cfg.mpm;
     sb_model_sizing_t *rec = &plan->rec;
-    sbtune_directives_t d;
-    sbtune_snippet_meta_t meta;
+    sb_directives_t d;
+    sb_directive_meta_t meta;
     sbtune_apply_result_t res;
     char *log = apr_pstrdup(p, ""), spike[512];
     const char *why, *data, *held = NULL;
@@ -302,7 +302,7 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
 
     /* KeepAliveTimeout (both On: the plan keeps KeepAlive as it is unless NOFIT) */
     if (rec->keepalive && cur->keepalive == 1) {
-        change |= hyst_value(&f->hy, cur->kat, rec->kat, 1, &next_kat, "KeepAliveTimeout", &log,
+        change |= hyst_value(&f->hy, cur->keepalive_timeout, rec->kat, 1, &next_kat, "KeepAliveTimeout", &log,
                              p);
         if (next_kat != rec->kat) {
             sb_model_plan_t *again = apr_pcalloc(p, sizeof(*again));
@@ -335,7 +335,7 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
                              &next_mrw, "MaxRequestWorkers", &log, p);
     }
 
-    sbtune_directives_from_sizing(&d, rec, mpm);
+    sb_model_sizing_directives(&d, rec, mpm);
     if (d.keepalive_timeout >= 0) {
         d.keepalive_timeout = (int)next_kat;
     }
@@ -354,12 +354,12 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
     data = data_words(f, in, p);
 
     if (f->apache && !f->apply) {
-        meta.mpm = mpm;
+        meta.mpm = sb_model_mpm_name(mpm);
         meta.httpd_minor = f->minor ? f->minor : 4;
         meta.when = now;
         meta.data = data;
         meta.why = why;
-        fputs(sbtune_snippet_render(&d, &meta, p), stdout);
+        fputs(sb_directive_render(&d, &meta, p), stdout);
         return change ? SBTUNE_APPLY_RECOMMEND : SBTUNE_APPLY_NOCHANGE;
     }
 
@@ -400,7 +400,7 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
         sbtune_json_sizing(j, "recommendation", mpm, &plan->rec);
         sb_json_object_begin(j, "current");
         sb_json_string(j, "KeepAlive", cur->keepalive == 1 ? "On" : "Off");
-        sb_json_int(j, "KeepAliveTimeout", cur->kat);
+        sb_json_int(j, "KeepAliveTimeout", cur->keepalive_timeout);
         sb_json_int(j, "MaxRequestWorkers", cur->max_request_workers);
         sb_json_int(j, "ServerLimit", cur->server_limit);
         sb_json_object_end(j);
@@ -662,14 +662,14 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
      * httpd's compiled-in defaults */
     if (f.ao.snippet) {
         sbtune_snippet_t *sn;
-        sbtune_directives_t sd;
+        sb_directives_t sd;
         const char *prev;
         apr_size_t len;
 
-        sbtune_directives_init(&sd);
+        sb_directive_init(&sd);
         if (sbtune_snippet_open(&sn, f.ao.snippet, p) == APR_SUCCESS
             && (prev = sbtune_snippet_previous(sn, &len)) != NULL) {
-            sbtune_directives_parse(&sd, prev, len);
+            sb_directive_parse(&sd, prev, len);
         }
         if (!kat_given && sd.keepalive == 0) {
             kat = 0;
@@ -699,7 +699,7 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
     cur.keepalive = kat > 0;
     if (kat > 0) {
         in.kat = kat;
-        cur.kat = (int)ceil(kat - 1e-9);
+        cur.keepalive_timeout = (int)ceil(kat - 1e-9);
     }
     if (memory < 0) {
         sb_hostmem_t hm;
@@ -755,7 +755,7 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
         }
         sb_json_object_begin(j, "current");
         sb_json_string(j, "KeepAlive", cur.keepalive ? "On" : "Off");
-        sb_json_int(j, "KeepAliveTimeout", cur.kat);
+        sb_json_int(j, "KeepAliveTimeout", cur.keepalive_timeout);
         sb_json_int(j, "MaxRequestWorkers", cur.max_request_workers);
         sb_json_int(j, "ServerLimit", cur.server_limit);
         sb_json_object_end(j);
