@@ -24,6 +24,7 @@
 #include <apr_time.h>
 
 #include "sb_history.h"
+#include "sb_policy.h"
 #include "sb_procmem.h"
 #include "sbtune.h"
 #include "sbtune_apply.h"
@@ -138,34 +139,19 @@ static int num(const char *name, const char *s, double lo, double hi, double *ou
 
 /* ------------------------------------------------------------------ the apply flow */
 
-#define RECENT_MAX 64
-
 /* The minute reader's baton: the model's accumulator plus the newest
- * minutes (for the spike check), in time order. */
+ * minutes (for the spike check). */
 typedef struct {
     sb_model_history_t *mh;
-    int n;                      /* rows in recent[] (a ring of the last ones) */
-    int64_t ts[RECENT_MAX];
-    double conn[RECENT_MAX];
-    int64_t lq[RECENT_MAX];
+    sb_policy_recent_t recent;
 } minutes_t;
 
 static apr_status_t minute_cb(void *baton, const sb_hist_minute_t *row)
 {
     minutes_t *m = baton;
-    int k = m->n % RECENT_MAX;
 
-    m->ts[k] = row->ts;
-    m->conn[k] = row->conn_per_s_mean;
-    m->lq[k] = row->listen_queue_max;
-    m->n++;
+    sb_policy_recent_add(&m->recent, row->ts, row->conn_per_s_mean, row->listen_queue_max);
     return sb_model_history_add(m->mh, row);
-}
-
-/* The i-th newest minute (0 = newest); i < min(n, RECENT_MAX). */
-static int recent_idx(const minutes_t *m, int i)
-{
-    return (m->n - 1 - i) % RECENT_MAX;
 }
 
 /* The newest applied change (action "apply", result "ok...") in the
@@ -182,77 +168,9 @@ static apr_status_t change_cb(void *baton, const sb_hist_change_t *row)
 }
 
 typedef struct {
-    double threshold_pct, step_up_pct, step_down_pct;
-    double min_interval_s, spike_ratio;
-    int spike_minutes;
-} hyst_t;
-
-/*
- * Spike: the mean connection rate of the newest n complete minutes above
- * ratio x the busiest-window mean, or the accept queue longer in each of
- * them than in the one before (n >= 2; needs n + 1 minutes).  Returns 1
- * with words, else 0.
- */
-static int spike_check(const minutes_t *m, const sb_model_inputs_t *in, const hyst_t *hy,
-                       char *words, apr_size_t len)
-{
-    int n = hy->spike_minutes, avail = m->n < RECENT_MAX ? m->n : RECENT_MAX, i, got = 0;
-    double sum = 0;
-
-    words[0] = '\0';
-    if (n <= 0 || avail == 0) {
-        return 0;
-    }
-    if (n > avail) {
-        n = avail;
-    }
-    for (i = 0; i < n; i++) {
-        double c = m->conn[recent_idx(m, i)];
-        if (isfinite(c) && c >= 0) {
-            sum += c;
-            got++;
-        }
-    }
-    if (got > 0 && isfinite(in->busy_conn_per_s) && in->busy_conn_per_s > 0
-        && sum / got > hy->spike_ratio * in->busy_conn_per_s) {
-        snprintf(words, len, "a spike: the last %d minute(s) average %.3g new clients/s, above"
-                 " %.3g x the busiest-window mean %.3g/s", got, sum / got, hy->spike_ratio,
-                 in->busy_conn_per_s);
-        return 1;
-    }
-    if (hy->spike_minutes >= 2 && avail > hy->spike_minutes) {
-        int growing = 1;
-        for (i = 0; i < hy->spike_minutes && growing; i++) {
-            int64_t a = m->lq[recent_idx(m, i)], b = m->lq[recent_idx(m, i + 1)];
-            growing = a > 0 && b >= 0 && a > b;
-        }
-        if (growing) {
-            snprintf(words, len, "a spike: the accept queue grew in each of the last %d"
-                     " minutes (to %" APR_INT64_T_FMT " clients)", hy->spike_minutes,
-                     m->lq[recent_idx(m, 0)]);
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* sb_model_should_change() with the step bound of the direction. */
-static int hyst_value(const hyst_t *hy, long cur, long rec, long multiple, long *next,
-                      const char *name, char **log, apr_pool_t *p)
-{
-    char why[256];
-    int change = sb_model_should_change(cur, rec, hy->threshold_pct,
-                                        rec > cur ? hy->step_up_pct : hy->step_down_pct,
-                                        multiple, next, why, sizeof(why));
-
-    *log = apr_psprintf(p, "%s%s: %s\n", *log, name, why);
-    return change;
-}
-
-typedef struct {
     const char *history;
     int json, apache, apply, cron, dry_run, minor;
-    hyst_t hy;
+    sb_policy_t hy;
     sbtune_apply_opts_t ao;
     double window_days;
 } flow_t;
@@ -284,72 +202,20 @@ static const char *data_words(const flow_t *f, const sb_model_inputs_t *in, apr_
  * then sbtune_apply_run() (or, for --format apache alone, the snippet).
  * Returns the exit code.
  */
-static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_model_inputs_t *in,
+static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg, const sb_model_inputs_t *in,
                             const sb_model_current_t *cur, sb_model_plan_t *plan,
                             const minutes_t *mins, int64_t last_change, apr_time_t now,
                             apr_pool_t *p)
 {
-    sb_model_config_t cfg = *cfg0;
-    sb_model_mpm_t mpm = cfg.mpm;
-    sb_model_sizing_t *rec = &plan->rec;
+    sb_model_mpm_t mpm = cfg->mpm;
     sb_directives_t d;
     sb_directive_meta_t meta;
     sbtune_apply_result_t res;
-    char *log = apr_pstrdup(p, ""), spike[512];
+    char *log = apr_pstrdup(p, ""), words[512];
     const char *why, *data, *held = NULL;
-    long next_kat = rec->kat, next_mrw, multiple;
-    int change = 0, code;
+    int change, code;
 
-    /* KeepAliveTimeout (both On: the plan keeps KeepAlive as it is unless NOFIT) */
-    if (rec->keepalive && cur->keepalive == 1) {
-        change |= hyst_value(&f->hy, cur->keepalive_timeout, rec->kat, 1, &next_kat, "KeepAliveTimeout", &log,
-                             p);
-        if (next_kat != rec->kat) {
-            sb_model_plan_t *again = apr_pcalloc(p, sizeof(*again));
-
-            cfg.min_kat = cfg.max_kat = (int)next_kat;
-            if (sb_model_plan(&cfg, in, cur, again) == SB_MODEL_OK && again->rec.kat == next_kat) {
-                log = apr_psprintf(p, "%sthe slots are sized again at KeepAliveTimeout %ld"
-                                   " (%d before the bound)\n", log, next_kat, rec->kat);
-                *plan = *again;
-                rec = &plan->rec;
-            }
-        }
-    }
-    else if (rec->keepalive != (cur->keepalive == 1)) {
-        change = 1;
-        log = apr_psprintf(p, "%sKeepAlive: %s -> %s\n", log, cur->keepalive == 1 ? "On" : "Off",
-                           rec->keepalive ? "On" : "Off");
-    }
-    multiple = mpm == SB_MODEL_PREFORK || rec->threads_per_child <= 0 ? 1
-        : rec->threads_per_child;
-    if (mpm != SB_MODEL_PREFORK && cur->threads_per_child > 0
-        && cur->threads_per_child != rec->threads_per_child) {
-        change = 1;     /* a new ThreadsPerChild: no common multiple to step in */
-        next_mrw = rec->max_request_workers;
-        log = apr_psprintf(p, "%sThreadsPerChild %d -> %d: MaxRequestWorkers %d as planned\n",
-                           log, cur->threads_per_child, rec->threads_per_child, (int)next_mrw);
-    }
-    else {
-        change |= hyst_value(&f->hy, cur->max_request_workers, rec->max_request_workers, multiple,
-                             &next_mrw, "MaxRequestWorkers", &log, p);
-    }
-
-    sb_model_sizing_directives(&d, rec, mpm);
-    if (d.keepalive_timeout >= 0) {
-        d.keepalive_timeout = (int)next_kat;
-    }
-    d.max_request_workers = (int)next_mrw;
-    if (next_mrw != rec->max_request_workers) {
-        if (mpm == SB_MODEL_PREFORK) {
-            d.server_limit = (int)next_mrw;
-        }
-        else {
-            int procs = (int)((next_mrw + multiple - 1) / multiple);
-            d.server_limit = procs + (rec->server_limit - rec->processes > 0
-                                      ? rec->server_limit - rec->processes : 1);
-        }
-    }
+    change = sb_policy_next(&f->hy, cfg, in, cur, plan, &d, &log, p);
     why = apr_pstrcat(p, plan->arithmetic, "\nHysteresis:\n", log, NULL);
     data = data_words(f, in, p);
 
@@ -367,16 +233,15 @@ static int decide_and_apply(flow_t *f, const sb_model_config_t *cfg0, const sb_m
         code = SBTUNE_APPLY_NOCHANGE;
         held = "no change: every difference is under the threshold";
     }
-    else if (spike_check(mins, in, &f->hy, spike, sizeof(spike))) {
+    else if (sb_policy_spike(&f->hy, &mins->recent, in->busy_conn_per_s, words,
+                             sizeof(words))) {
         code = SBTUNE_APPLY_RECOMMEND;
-        held = apr_psprintf(p, "recommendation only, not applied during %s", spike);
+        held = apr_psprintf(p, "recommendation only, not applied during %s", words);
     }
-    else if (last_change > 0 && f->hy.min_interval_s > 0
-             && (double)(apr_time_sec(now) - last_change) < f->hy.min_interval_s) {
+    else if (sb_policy_too_soon(&f->hy, last_change, (int64_t)apr_time_sec(now), words,
+                                sizeof(words))) {
         code = SBTUNE_APPLY_RECOMMEND;
-        held = apr_psprintf(p, "recommendation only: the last change was applied %ld s ago, the"
-                            " minimum interval is %.0f s", (long)(apr_time_sec(now) - last_change),
-                            f->hy.min_interval_s);
+        held = apr_psprintf(p, "recommendation only: %s", words);
     }
     else {
         f->ao.set = d;
@@ -481,12 +346,7 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
     memset(&mins, 0, sizeof(mins));
     sbtune_apply_opts_init(&f.ao);
     f.window_days = 7;
-    f.hy.threshold_pct = 10;
-    f.hy.step_up_pct = 100;
-    f.hy.step_down_pct = 50;
-    f.hy.min_interval_s = 3600;
-    f.hy.spike_minutes = 3;
-    f.hy.spike_ratio = 1.5;
+    sb_policy_defaults(&f.hy);
     for (i = 0; i < NOPTS; i++) {
         lopts[i].name = opts[i].name;
         lopts[i].has_arg = opts[i].arg ? required_argument : no_argument;
@@ -606,7 +466,7 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
             rc = num("min-interval", optarg, 0, 365 * 86400.0, &f.hy.min_interval_s);
             break;
         case OPT_SPIKE_MINUTES:
-            rc = num("spike-minutes", optarg, 0, RECENT_MAX - 1, &v);
+            rc = num("spike-minutes", optarg, 0, SB_POLICY_RECENT_MAX - 1, &v);
             f.hy.spike_minutes = (int)v;
             break;
         case OPT_SPIKE_RATIO: rc = num("spike-ratio", optarg, 1, 100, &f.hy.spike_ratio); break;
