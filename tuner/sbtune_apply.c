@@ -529,7 +529,7 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     c->pool = p;
     c->report = apr_pstrdup(p, "");
     c->mpm = o->mpm;
-    sbtune_observer_init(&c->obs, o->scoreboard, o->status_url, p);
+    sbtune_observer_init(&c->obs, o, p);
     sb_directive_init(&c->prevd);
     r.res = res;
     r.lockfd = -1;

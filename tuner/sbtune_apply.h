@@ -61,6 +61,7 @@
 #include <apr_errno.h>
 #include <apr_time.h>
 
+#include "sb_config.h"
 #include "sb_directive.h"
 #include "sb_model.h"
 
@@ -158,6 +159,10 @@ typedef struct {
     sbtune_ctl_style_t ctl_style;
     const char *scoreboard;     /* ScoreBoardFile path, or NULL */
     const char *status_url;     /* mod_status URL, or NULL (one of the two required) */
+    const char *status_user;    /* its basic auth, or NULL */
+    const char *status_password;
+    const char *ca_file;        /* its CA certificates, or NULL */
+    int insecure;               /* do not verify its certificate */
     sb_directives_t set;    /* what to write (at least one field) */
     int mpm;                    /* sb_model_mpm_t, or -1: from mod_status, else -V */
     int httpd_minor;            /* 2 or 4; 0: from APACHECTL -v */
@@ -173,6 +178,15 @@ typedef struct {
 
 /* Defaults: apache2ctl, auto style, mpm -1, lock wait 0, verify 10 s. */
 void sbtune_apply_opts_init(sbtune_apply_opts_t *o);
+
+/* The apply options of cfg (the entries report --apply and apply share:
+ * snippet, apachectl, apachectl_style, scoreboard, status_url and its
+ * auth, mpm, httpd_version, allow_stop_start, history, lock, lock_wait,
+ * verify_timeout, dry_run) into o, which sbtune_apply_opts_init() set up;
+ * the status password is read from status_password_file.  Returns 0, or
+ * -1 with a message in err. */
+int sbtune_apply_opts_from_config(sbtune_apply_opts_t *o, const sb_config_t *cfg,
+                                  apr_pool_t *p, char *err, apr_size_t errlen);
 
 typedef struct {
     int code;                   /* sbtune_apply_exit_t */

@@ -91,10 +91,9 @@ typedef struct {
     sb_shm_t *shm;              /* attached at the first look */
 } sbtune_observer_t;
 
-/* Set up w for the given sources (either may be NULL); nothing is opened
- * yet. */
-void sbtune_observer_init(sbtune_observer_t *w, const char *scoreboard,
-                          const char *status_url, apr_pool_t *p);
+/* Set up w for o's sources (scoreboard and/or status URL with its auth);
+ * nothing is opened yet. */
+void sbtune_observer_init(sbtune_observer_t *w, const sbtune_apply_opts_t *o, apr_pool_t *p);
 
 /* One look at httpd through w's sources into ob (from p): the
  * scoreboard's generation, limits and old processes, mod_status's

@@ -18,15 +18,18 @@
 #include "sb_status.h"
 #include "sbtune_apply_int.h"
 
-void sbtune_observer_init(sbtune_observer_t *w, const char *scoreboard,
-                          const char *status_url, apr_pool_t *p)
+void sbtune_observer_init(sbtune_observer_t *w, const sbtune_apply_opts_t *o, apr_pool_t *p)
 {
     memset(w, 0, sizeof(*w));
     w->pool = p;
-    w->scoreboard = scoreboard;
-    w->status_url = status_url;
+    w->scoreboard = o->scoreboard;
+    w->status_url = o->status_url;
     sb_status_opts_default(&w->sopts);
-    w->sopts.url = status_url;
+    w->sopts.url = o->status_url;
+    w->sopts.user = o->status_user;
+    w->sopts.password = o->status_password;
+    w->sopts.ca_file = o->ca_file;
+    w->sopts.insecure = o->insecure;
     w->sopts.connect_timeout_ms = 1000;
     w->sopts.timeout_ms = 2000;
 }
@@ -155,6 +158,11 @@ int sbtune_observe_keepalive(sbtune_observer_t *w, sbtune_ka_hdr_t *h)
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, "sbtune-apply");
+    if (w->sopts.user && w->sopts.password) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(curl, CURLOPT_USERNAME, w->sopts.user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, w->sopts.password);
+    }
     if (w->sopts.ca_file) {
         curl_easy_setopt(curl, CURLOPT_CAINFO, w->sopts.ca_file);
     }
