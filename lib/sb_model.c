@@ -1327,7 +1327,8 @@ static int plan_kat(planning_t *g)
     if (g->in.keepalive && !(isfinite(g->in.kat) && g->in.kat > 0)) {
         g->in.kat = g->cur.keepalive_timeout > 0 ? g->cur.keepalive_timeout : 5;
         say(g->t, g->tl, "KeepAliveTimeout: not given; %s %s s.\n",
-            g->cur.keepalive_timeout > 0 ? "the current" : "httpd's default", num(&g->nb, g->in.kat, 2));
+            g->cur.keepalive_timeout > 0 ? "the current" : "httpd's default",
+            num(&g->nb, g->in.kat, 2));
     }
     kat_cur = g->in.keepalive ? (int)ceil(g->in.kat - 1e-9) : 0;
     if (!g->in.keepalive) {
@@ -1607,7 +1608,8 @@ static void plan_restart(planning_t *g)
         say(g->t, g->tl, "Evidence: the accept queue reached %s clients", num(&g->nb,
             (double)g->in.listen_queue_max, 0));
         if (g->in.listen_overflows > 0) {
-            say(g->t, g->tl, " and %s were refused", num(&g->nb, (double)g->in.listen_overflows, 0));
+            say(g->t, g->tl, " and %s were refused",
+                num(&g->nb, (double)g->in.listen_overflows, 0));
         }
         say(g->t, g->tl, ".\n");
     }

@@ -85,8 +85,8 @@ void sbtune_set_error(sbtune_ctx_t *c, const char *fmt, ...)
 }
 
 
-static void record_history(sbtune_ctx_t *c, const char *action, const char *before, const char *after,
-                           const char *result)
+static void record_history(sbtune_ctx_t *c, const char *action, const char *before,
+                           const char *after, const char *result)
 {
     sb_history_t *h;
     sb_hist_change_t row;

@@ -118,7 +118,8 @@ static int mrw_in_force(const sbtune_obs_t *ob, int mrw, int prefork)
 
 /* Check the new limits (and keep-alive) within the timeout.  Returns 0
  * verified (report lines said), -1 not in force (error set). */
-int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_restart, apr_pool_t *p)
+int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_restart,
+                         apr_pool_t *p)
 {
     double deadline = sbtune_now_s() + c->o->verify_timeout_s;
     sbtune_obs_t ob;
@@ -165,18 +166,19 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
         }
         if (sbtune_now_s() > deadline) {
             if (!mrw_ok) {
-                sbtune_set_error(c, "MaxRequestWorkers %d is not in force: mod_status shows %d slots "
-                          "(Scoreboard: %s)", d->max_request_workers, ob.sb_len, ob.sb_line);
+                sbtune_set_error(c, "MaxRequestWorkers %d is not in force: mod_status shows %d"
+                                 " slots (Scoreboard: %s)", d->max_request_workers, ob.sb_len,
+                                 ob.sb_line);
             }
             if (!sl_ok) {
-                sbtune_set_error(c, "ServerLimit/ThreadLimit not in force: the scoreboard has %d/%d",
-                          ob.server_limit, ob.thread_limit);
+                sbtune_set_error(c, "ServerLimit/ThreadLimit not in force: the scoreboard has"
+                                 " %d/%d", ob.server_limit, ob.thread_limit);
             }
             if (!ka_ok) {
                 sbtune_set_error(c, "keep-alive not as written: the status URL answers with %s "
-                          "(Keep-Alive timeout=%d); a <VirtualHost> of the status URL may set "
-                          "its own KeepAlive/KeepAliveTimeout",
-                          ka.keepalive_hdr ? "keep-alive" : "Connection: close", ka.timeout);
+                                 "(Keep-Alive timeout=%d); a <VirtualHost> of the status URL may"
+                                 " set its own KeepAlive/KeepAliveTimeout",
+                                 ka.keepalive_hdr ? "keep-alive" : "Connection: close", ka.timeout);
             }
             return -1;
         }
@@ -185,21 +187,22 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
     if (d->max_request_workers >= 0) {
         if (c->o->status_url) {
             sbtune_say(c, "verified: mod_status Scoreboard shows MaxRequestWorkers %d",
-                d->max_request_workers);
+                       d->max_request_workers);
         }
         else {
             sbtune_say(c, "not verifiable: MaxRequestWorkers (the scoreboard does not hold it; "
-                "give --status-url)");
+                       "give --status-url)");
         }
     }
     if (d->threads_per_child >= 0) {
-        sbtune_say(c, "not verifiable on its own: ThreadsPerChild (configtest accepted it unchanged%s)",
-            c->o->status_url && d->max_request_workers >= 0 ? "; MaxRequestWorkers checked" : "");
+        sbtune_say(c, "not verifiable on its own: ThreadsPerChild (configtest accepted it"
+                   " unchanged%s)", c->o->status_url && d->max_request_workers >= 0
+                   ? "; MaxRequestWorkers checked" : "");
     }
     if (full_restart && (d->server_limit >= 0 || d->thread_limit >= 0)) {
         if (c->o->scoreboard) {
             sbtune_say(c, "verified: scoreboard ServerLimit %d ThreadLimit %d", ob.server_limit,
-                ob.thread_limit);
+                       ob.thread_limit);
         }
         else {
             sbtune_say(c, "not verifiable: ServerLimit/ThreadLimit (give --scoreboard)");
@@ -208,12 +211,12 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
     if (d->keepalive >= 0 || d->keepalive_timeout >= 0) {
         if (c->o->status_url) {
             sbtune_say(c, "verified: the status URL answers with %s",
-                ka.keepalive_hdr ? apr_psprintf(p, "Keep-Alive: timeout=%d", ka.timeout)
-                : "Connection: close (KeepAlive Off)");
+                       ka.keepalive_hdr ? apr_psprintf(p, "Keep-Alive: timeout=%d", ka.timeout)
+                       : "Connection: close (KeepAlive Off)");
         }
         else {
             sbtune_say(c, "not verifiable: KeepAlive/KeepAliveTimeout (give --status-url: the "
-                "response's Keep-Alive header shows them)");
+                       "response's Keep-Alive header shows them)");
         }
     }
     return 0;
@@ -267,7 +270,8 @@ static int wait_started(sbtune_ctx_t *c, sbtune_obs_t *ob, apr_pool_t *p)
 /* Reload with the file as it is now: graceful (verified by the generation)
  * or stop and start (verified by httpd answering again).  Returns 0, or -1
  * with the error set; *loaded says whether httpd (re)read the file. */
-int sbtune_verify_reload(sbtune_ctx_t *c, int full, int gen_before, int *gen_after, int *loaded, apr_pool_t *p)
+int sbtune_verify_reload(sbtune_ctx_t *c, int full, int gen_before, int *gen_after, int *loaded,
+                         apr_pool_t *p)
 {
     sbtune_ctl_result_t r;
     sbtune_obs_t ob;
@@ -277,14 +281,15 @@ int sbtune_verify_reload(sbtune_ctx_t *c, int full, int gen_before, int *gen_aft
     if (!full) {
         sbtune_ctl_run(&c->ctl, SBTUNE_CTL_GRACEFUL, &r);
         if (r.status != 0) {
-            sbtune_set_error(c, "'%s' failed (exit %d):\n%s", r.cmdline, r.status, sbtune_ctl_tail(&r, p));
+            sbtune_set_error(c, "'%s' failed (exit %d):\n%s", r.cmdline, r.status,
+                             sbtune_ctl_tail(&r, p));
             return -1;
         }
         sbtune_say(c, "ran: %s", r.cmdline);
         if (wait_generation(c, gen_before, &ob, p) != 0) {
             sbtune_set_error(c, "the reload did not take effect: generation still %d after %.0f s "
-                      "('%s' exited 0)%s%s", gen_before, c->o->verify_timeout_s, r.cmdline,
-                      *ob.err ? ": " : "", ob.err);
+                             "('%s' exited 0)%s%s", gen_before, c->o->verify_timeout_s, r.cmdline,
+                             *ob.err ? ": " : "", ob.err);
             return -1;
         }
         *loaded = 1;
@@ -297,40 +302,42 @@ int sbtune_verify_reload(sbtune_ctx_t *c, int full, int gen_before, int *gen_aft
     }
     sbtune_ctl_run(&c->ctl, SBTUNE_CTL_STOP, &r);
     if (r.status != 0) {
-        sbtune_set_error(c, "'%s' failed (exit %d):\n%s", r.cmdline, r.status, sbtune_ctl_tail(&r, p));
+        sbtune_set_error(c, "'%s' failed (exit %d):\n%s", r.cmdline, r.status,
+                             sbtune_ctl_tail(&r, p));
         return -1;
     }
     sbtune_say(c, "ran: %s", r.cmdline);
     if (wait_stopped(c, p) != 0) {
         sbtune_set_error(c, "httpd (pid %ld) still running %.0f s after '%s'", (long)c->httpd_pid,
-                  c->o->verify_timeout_s + 5, r.cmdline);
+                         c->o->verify_timeout_s + 5, r.cmdline);
         return -1;
     }
     sbtune_say(c, "httpd stopped%s", c->httpd_pid > 0
-        ? apr_psprintf(p, " (pid %ld gone)", (long)c->httpd_pid) : "");
+               ? apr_psprintf(p, " (pid %ld gone)", (long)c->httpd_pid) : "");
     sbtune_ctl_run(&c->ctl, SBTUNE_CTL_START, &r);
     *loaded = 1;
     if (r.status != 0) {
         sbtune_set_error(c, "'%s' failed (exit %d): httpd is not running:\n%s", r.cmdline, r.status,
-                  sbtune_ctl_tail(&r, p));
+                         sbtune_ctl_tail(&r, p));
         return -1;
     }
     sbtune_say(c, "ran: %s", r.cmdline);
     if (wait_started(c, &ob, p) != 0) {
         sbtune_set_error(c, "httpd did not answer within %.0f s after '%s': %s",
-                  c->o->verify_timeout_s, r.cmdline, ob.err);
+                         c->o->verify_timeout_s, r.cmdline, ob.err);
         return -1;
     }
     *gen_after = ob.gen;
     sbtune_say(c, "verified: httpd answers again (new scoreboard generation %d%s)", ob.gen,
-        c->httpd_pid > 0 ? apr_psprintf(p, ", pid %ld", (long)c->httpd_pid) : "");
+               c->httpd_pid > 0 ? apr_psprintf(p, ", pid %ld", (long)c->httpd_pid) : "");
     return 0;
 }
 
 /* Put the previous snippet back and, when httpd had loaded the new one,
  * reload it the same way and verify.  Returns SBTUNE_APPLY_ROLLED_BACK or
  * SBTUNE_APPLY_ROLLBACK_FAILED. */
-int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down, int gen, apr_pool_t *p)
+int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down, int gen,
+                           apr_pool_t *p)
 {
     int gen2, loaded2;
 
@@ -339,7 +346,8 @@ int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down
         return SBTUNE_APPLY_ROLLBACK_FAILED;
     }
     sbtune_say(c, "rolled back: %s %s", sbtune_snippet_path(c->snip),
-        sbtune_snippet_previous(c->snip, NULL) ? "restored byte for byte" : "removed (there was none)");
+               sbtune_snippet_previous(c->snip, NULL) ? "restored byte for byte"
+               : "removed (there was none)");
     if (httpd_down) {
         sbtune_ctl_result_t r;
         sbtune_obs_t ob;
@@ -347,7 +355,7 @@ int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down
         sbtune_ctl_run(&c->ctl, SBTUNE_CTL_START, &r);
         if (r.status != 0 || wait_started(c, &ob, p) != 0) {
             sbtune_set_error(c, "ROLLBACK FAILED: httpd does not start with the previous snippet "
-                      "('%s' exit %d):\n%s", r.cmdline, r.status, sbtune_ctl_tail(&r, p));
+                             "('%s' exit %d):\n%s", r.cmdline, r.status, sbtune_ctl_tail(&r, p));
             return SBTUNE_APPLY_ROLLBACK_FAILED;
         }
         sbtune_say(c, "rolled back: httpd started again with the previous snippet");
@@ -359,7 +367,7 @@ int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down
     }
     if (sbtune_verify_reload(c, full, gen, &gen2, &loaded2, p) != 0) {
         sbtune_set_error(c, "ROLLBACK FAILED: the previous snippet is back in the file but the "
-                  "reload with it was not verified; check httpd now");
+                         "reload with it was not verified; check httpd now");
         return SBTUNE_APPLY_ROLLBACK_FAILED;
     }
     sbtune_say(c, "rolled back: httpd reloaded the previous snippet");
