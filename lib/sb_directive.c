@@ -297,7 +297,8 @@ char *sb_directive_render(const sb_directives_t *d, const sb_directive_meta_t *m
                           apr_pool_t *p)
 {
     char *s = render_header(m, p);
-    const char *mrw = m->httpd_minor == 2 ? "MaxClients" : "MaxRequestWorkers";
+    const char *mrw = sb_directive_name(sb_directive_lookup("MaxRequestWorkers", 17),
+                                        m->httpd_minor);
     int prefork = strcmp(m->mpm, "prefork") == 0;
     int mpm_block;
 
