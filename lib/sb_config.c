@@ -13,65 +13,187 @@
 #define OFF(f) offsetof(sb_config_t, f)
 #define A SB_PROG_AGENT
 #define T SB_PROG_TOP
-#define U SB_PROG_TUNE
+#define P SB_PROG_PLAN
+#define R SB_PROG_REPORT
+#define Y SB_PROG_APPLY
+#define C SB_CF_CMDLINE
 
 const sb_config_opt_t sb_config_options[] = {
     /* sources */
-    { "scoreboard", SB_CT_STRING, A | T | U, OFF(scoreboard), "", 0, 0, NULL, "PATH",
-      "httpd's ScoreBoardFile: read the scoreboard from shared memory" },
-    { "status_url", SB_CT_STRING, A | T | U, OFF(status_url), "", 0, 0, NULL, "URL",
-      "mod_status URL (\"?auto\" is added): the fallback or remote source" },
-    { "status_user", SB_CT_STRING, A | T | U, OFF(status_user), "", 0, 0, NULL, "USER",
-      "mod_status basic auth user" },
-    { "status_password_file", SB_CT_STRING, A | T | U, OFF(status_password_file), "", 0, 0,
-      NULL, "FILE", "file whose first line is the mod_status basic auth password" },
-    { "ca_file", SB_CT_STRING, A | T | U, OFF(ca_file), "", 0, 0, NULL, "FILE",
-      "CA certificates for mod_status over HTTPS" },
-    { "insecure", SB_CT_BOOL, A | T | U, OFF(insecure), "false", 0, 1, NULL, NULL,
-      "do not verify mod_status's TLS certificate" },
-    { "connect_timeout_ms", SB_CT_INT, A | T | U, OFF(connect_timeout_ms), "2000", 1, 600000,
-      NULL, "MS", "mod_status connect timeout" },
-    { "timeout_ms", SB_CT_INT, A | T | U, OFF(timeout_ms), "5000", 1, 600000, NULL, "MS",
-      "mod_status total timeout" },
-    { "max_bytes", SB_CT_INT, A | T | U, OFF(max_bytes), "1048576", 1024, 1073741824, NULL,
-      "N", "largest mod_status response accepted" },
+    { "scoreboard", SB_CT_STRING, A | T | R | Y, OFF(scoreboard), "", 0, 0, NULL, "PATH",
+      "httpd's ScoreBoardFile: read the scoreboard from shared memory", 0 },
+    { "status_url", SB_CT_STRING, A | T | R | Y, OFF(status_url), "", 0, 0, NULL, "URL",
+      "mod_status URL (\"?auto\" is added): the fallback or remote source", 0 },
+    { "status_user", SB_CT_STRING, A | T | R | Y, OFF(status_user), "", 0, 0, NULL, "USER",
+      "mod_status basic auth user", 0 },
+    { "status_password_file", SB_CT_STRING, A | T | R | Y, OFF(status_password_file), "", 0, 0,
+      NULL, "FILE", "file whose first line is the mod_status basic auth password", 0 },
+    { "ca_file", SB_CT_STRING, A | T | R | Y, OFF(ca_file), "", 0, 0, NULL, "FILE",
+      "CA certificates for mod_status over HTTPS", 0 },
+    { "insecure", SB_CT_BOOL, A | T | R | Y, OFF(insecure), "false", 0, 1, NULL, NULL,
+      "do not verify mod_status's TLS certificate", 0 },
+    { "connect_timeout_ms", SB_CT_INT, A | T, OFF(connect_timeout_ms), "2000", 1, 600000,
+      NULL, "MS", "mod_status connect timeout", 0 },
+    { "timeout_ms", SB_CT_INT, A | T, OFF(timeout_ms), "5000", 1, 600000, NULL, "MS",
+      "mod_status total timeout", 0 },
+    { "max_bytes", SB_CT_INT, A | T, OFF(max_bytes), "1048576", 1024, 1073741824, NULL,
+      "N", "largest mod_status response accepted", 0 },
     { "shm_hz", SB_CT_DOUBLE, A | T, OFF(shm_hz), "10", 0.1, 100, NULL, "HZ",
-      "scoreboard samples per second" },
+      "scoreboard samples per second", 0 },
     { "status_interval", SB_CT_DOUBLE, A | T, OFF(status_interval), "5", 0.2, 3600, NULL,
-      "SECONDS", "seconds between mod_status scrapes when it is the only source" },
+      "SECONDS", "seconds between mod_status scrapes when it is the only source", 0 },
     { "kernel_hz", SB_CT_DOUBLE, A | T, OFF(kernel_hz), "2", 0, 100, NULL, "HZ",
-      "kernel socket samples per second (0: off)" },
+      "kernel socket samples per second (0: off)", 0 },
     { "ports", SB_CT_STRING, A | T, OFF(ports), "", 0, 0, NULL, "LIST",
-      "httpd's listen ports, e.g. 80,443 (default: found from httpd's processes)" },
-    { "httpd_pidfile", SB_CT_STRING, A | T | U, OFF(httpd_pidfile), "", 0, 0, NULL, "FILE",
-      "httpd's PidFile (default: the parent of the scoreboard's children)" },
+      "httpd's listen ports, e.g. 80,443 (default: found from httpd's processes)", 0 },
+    { "httpd_pidfile", SB_CT_STRING, A | T, OFF(httpd_pidfile), "", 0, 0, NULL, "FILE",
+      "httpd's PidFile (default: the parent of the scoreboard's children)", 0 },
     /* history */
-    { "history", SB_CT_STRING, A | T | U, OFF(history), "", 0, 0, NULL, "FILE",
-      "SQLite history file (empty: no history)" },
+    { "history", SB_CT_STRING, A | T | R | Y, OFF(history), "", 0, 0, NULL, "FILE",
+      "SQLite history file (empty: no history; report: the one to plan from, required;"
+      " apply: record the change in it)", 0 },
     { "keep_seconds_hours", SB_CT_INT, A, OFF(keep_seconds_hours), "48", 1, 8760, NULL,
-      "HOURS", "how long per-second rows are kept" },
+      "HOURS", "how long per-second rows are kept", 0 },
     { "keep_minutes_days", SB_CT_INT, A, OFF(keep_minutes_days), "90", 1, 3650, NULL,
-      "DAYS", "how long per-minute rows are kept" },
+      "DAYS", "how long per-minute rows are kept", 0 },
     /* export */
     { "listen", SB_CT_STRING, A, OFF(listen), "", 0, 0, NULL, "ADDR:PORT",
-      "serve Prometheus metrics here (e.g. 127.0.0.1:9117; empty: off)" },
+      "serve Prometheus metrics here (e.g. 127.0.0.1:9117; empty: off)", 0 },
     { "textfile", SB_CT_STRING, A, OFF(textfile), "", 0, 0, NULL, "FILE",
-      "write Prometheus metrics to this node_exporter textfile (empty: off)" },
+      "write Prometheus metrics to this node_exporter textfile (empty: off)", 0 },
     { "export_clients", SB_CT_BOOL, A, OFF(export_clients), "false", 0, 1, NULL, NULL,
-      "export per-client figures (client addresses leave the host)" },
+      "export per-client figures (client addresses leave the host)", 0 },
     /* daemon */
-    { "log_level", SB_CT_ENUM, A | T | U, OFF(log_level), "notice", 0, 0,
-      "error|warning|notice|info|debug", "LEVEL", "least important messages logged" },
-    { "log", SB_CT_ENUM, A | U, OFF(log), "stderr", 0, 0, "stderr|syslog", "WHERE",
-      "where messages go" },
+    { "log_level", SB_CT_ENUM, A | T, OFF(log_level), "notice", 0, 0,
+      "error|warning|notice|info|debug", "LEVEL", "least important messages logged", 0 },
+    { "log", SB_CT_ENUM, A, OFF(log), "stderr", 0, 0, "stderr|syslog", "WHERE",
+      "where messages go", 0 },
     { "user", SB_CT_STRING, A, OFF(user), "", 0, 0, NULL, "USER",
-      "after attaching, drop to this user keeping only CAP_DAC_OVERRIDE" },
+      "after attaching, drop to this user keeping only CAP_DAC_OVERRIDE", 0 },
+    /* sbtune plan: one run's figures */
+    { "conn_rate", SB_CT_DOUBLE, P, OFF(conn_rate), "", 0, 1e7, NULL, "R",
+      "new client connections per second to plan for (the worst spike)", C },
+    { "busy_rate", SB_CT_DOUBLE, P, OFF(busy_rate), "", 0, 1e7, NULL, "R",
+      "busy-period average of new connections/s; planned at --spike-factor times it", C },
+    { "hold_time", SB_CT_DOUBLE, P, OFF(hold_time), "", 1e-6, 86400, NULL, "S",
+      "seconds a client holds a slot: its requests, the gaps, the final keep-alive wait", C },
+    { "active_time", SB_CT_DOUBLE, P, OFF(active_time), "", 0, 86400, NULL, "S",
+      "instead of --hold-time: seconds of requests and gaps; hold = this + the timeout", C },
+    { "keepalive_timeout", SB_CT_DOUBLE, P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
+      "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; default 5; report: else what"
+      " the snippet says)", C },
+    { "service_time", SB_CT_DOUBLE, P, OFF(service_time), "", 0, 86400, NULL, "S",
+      "service time per request, s (sizes the event MPM and KeepAlive Off)", C },
+    { "requests_per_conn", SB_CT_DOUBLE, P, OFF(requests_per_conn), "", 1, 1e6, NULL, "N",
+      "requests per client connection (default 1)", C },
+    { "mpm", SB_CT_ENUM, P | R | Y, OFF(mpm), "", 0, 0, "prefork|worker|event", "MPM",
+      "httpd's MPM (plan, report: default prefork; apply: from mod_status, else"
+      " APACHECTL -V)", 0 },
+    { "threads_per_child", SB_CT_INT, P | R, OFF(threads_per_child), "", 1, 100000, NULL, "T",
+      "worker/event ThreadsPerChild (plan: default 25; report: the current one)", C },
+    { "async_factor", SB_CT_DOUBLE, P, OFF(async_factor), "2", 0, 1000, NULL, "F",
+      "event AsyncRequestWorkerFactor", C },
+    { "server_limit_headroom", SB_CT_DOUBLE, P, OFF(server_limit_headroom), "0.25", 0, 10,
+      NULL, "F", "worker/event: spare ServerLimit for finishing processes, share (at least 1)",
+      C },
+    { "spike_factor", SB_CT_DOUBLE, P | R, OFF(spike_factor), "2.5", 1, 100, NULL, "F",
+      "worst spike / busy-period mean: the design rate is F x the busiest-hour mean", 0 },
+    { "target_wait", SB_CT_PROB, P | R, OFF(target_wait), "0.01", 1e-9, 0.5, NULL, "P",
+      "chance a new client may wait in the accept queue: 0.01 or 1%", 0 },
+    { "min_keepalive_timeout", SB_CT_INT, P, OFF(min_keepalive_timeout), "1", 1, 86400, NULL,
+      "K", "shortest KeepAliveTimeout the memory cap may impose, s", C },
+    { "pss", SB_CT_BYTES, P, OFF(pss), "", 1, 9e18, NULL, "BYTES",
+      "PSS of one worker (suffixes K, M, G: powers of 1024)", C },
+    { "memory", SB_CT_BYTES, P | R, OFF(memory), "", 1, 9e18, NULL, "BYTES",
+      "the host's memory (report: default MemTotal)", C },
+    { "memory_share", SB_CT_DOUBLE, P, OFF(memory_share), "0.75", 1e-6, 1, NULL, "F",
+      "share of --memory httpd may use", C },
+    { "memory_reserve", SB_CT_BYTES, P, OFF(memory_reserve), "0", 0, 9e18, NULL, "BYTES",
+      "taken off the share for other services", C },
+    { "memory_budget", SB_CT_BYTES, P, OFF(memory_budget), "", 1, 9e18, NULL, "BYTES",
+      "httpd's memory budget itself (instead of --memory, --memory-share, --memory-reserve)",
+      C },
+    { "slots", SB_CT_INT, P, OFF(slots), "", 1, 1000000, NULL, "N",
+      "print the capacity of N slots at --hold-time instead of a plan", C },
+    { "current_max_request_workers", SB_CT_INT, P, OFF(current_max_request_workers), "", 1,
+      1000000, NULL, "N",
+      "MaxRequestWorkers in force (default httpd's: 256 prefork, 400 worker/event)", C },
+    { "current_server_limit", SB_CT_INT, P, OFF(current_server_limit), "", 1, 200000, NULL,
+      "N", "ServerLimit in force (default httpd's: 256 prefork, 16 worker/event)", C },
+    { "current_thread_limit", SB_CT_INT, P, OFF(current_thread_limit), "", 1, 100000, NULL,
+      "N", "ThreadLimit in force (default httpd's: 64)", C },
+    { "format", SB_CT_ENUM, P | R, OFF(format), "text", 0, 0, "text|json|apache", "FORMAT",
+      "output format; apache (report only): the snippet --apply would write", C },
+    /* sbtune report */
+    { "window_days", SB_CT_DOUBLE, R, OFF(window_days), "7", 0.001, 3650, NULL, "DAYS",
+      "history window to plan from", 0 },
+    { "max_request_workers", SB_CT_INT, R, OFF(max_request_workers), "", 1, 1000000, NULL,
+      "N", "the current MaxRequestWorkers (default: the snippet's, else httpd's)", C },
+    { "server_limit", SB_CT_INT, R, OFF(server_limit), "", 1, 200000, NULL, "N",
+      "the current ServerLimit (default: the snippet's, else httpd's)", C },
+    { "thread_limit", SB_CT_INT, R, OFF(thread_limit), "", 1, 100000, NULL, "N",
+      "the current ThreadLimit (worker, event)", C },
+    { "min_minutes", SB_CT_INT, R, OFF(min_minutes), "60", 1, 1000000, NULL, "N",
+      "minutes of history needed", 0 },
+    { "min_conns", SB_CT_INT, R, OFF(min_conns), "100", 1, 1000000000, NULL, "N",
+      "connections with a request count needed", 0 },
+    { "min_gaps", SB_CT_INT, R, OFF(min_gaps), "100", 1, 1000000000, NULL, "N",
+      "keep-alive gaps needed", 0 },
+    { "apply", SB_CT_BOOL, R, OFF(apply), "false", 0, 1, NULL, NULL,
+      "apply the recommendation (after the hysteresis) to the running httpd", C },
+    { "threshold", SB_CT_DOUBLE, R, OFF(threshold), "10", 0, 1000, NULL, "PCT",
+      "no change for differences under PCT % of the current value", 0 },
+    { "max_step_up", SB_CT_DOUBLE, R, OFF(max_step_up), "100", 0, 1e6, NULL, "PCT",
+      "grow a value by at most PCT % per run (0: no bound)", 0 },
+    { "max_step_down", SB_CT_DOUBLE, R, OFF(max_step_down), "50", 0, 100, NULL, "PCT",
+      "shrink a value by at most PCT % per run (0: no bound)", 0 },
+    { "min_interval", SB_CT_DOUBLE, R, OFF(min_interval), "3600", 0, 31536000, NULL,
+      "SECONDS", "least time since the last applied change", 0 },
+    { "spike_minutes", SB_CT_INT, R, OFF(spike_minutes), "3", 0, 63, NULL, "N",
+      "minutes that make 'now' for the spike check (0: no check)", 0 },
+    { "spike_ratio", SB_CT_DOUBLE, R, OFF(spike_ratio), "1.5", 1, 100, NULL, "F",
+      "a spike: their rate above F x the busiest-hour mean", 0 },
+    /* sbtune apply and report --apply */
+    { "snippet", SB_CT_STRING, R | Y, OFF(snippet), "", 0, 0, NULL, "PATH",
+      "the Apache snippet sbtune owns (absolute; httpd must IncludeOptional it; report:"
+      " its directives are the current values)", 0 },
+    { "set", SB_CT_STRING, Y, OFF(set), "", 0, 0, NULL, "NAME=VALUE",
+      "a directive to write: KeepAlive=On|Off, KeepAliveTimeout, MaxRequestWorkers"
+      " (MaxClients), ServerLimit, ThreadsPerChild, ThreadLimit; repeat",
+      C | SB_CF_LIST },
+    { "apachectl", SB_CT_STRING, R | Y, OFF(apachectl), "apache2ctl", 0, 0, NULL, "CMD",
+      "apachectl command line, e.g. '/usr/sbin/apache2 -f /srv/httpd.conf'", 0 },
+    { "apachectl_style", SB_CT_ENUM, R | Y, OFF(apachectl_style), "auto", 0, 0,
+      "auto|verbs|flags", "STYLE", "verbs: CMD configtest|graceful|stop|start; flags: CMD"
+      " -t|-k graceful|-k stop|-k start; auto: flags unless CMD is an *ctl script without"
+      " -f/-d", 0 },
+    { "httpd_version", SB_CT_ENUM, R | Y, OFF(httpd_version), "", 0, 0, "2.2|2.4", "VERSION",
+      "directive names (MaxClients for 2.2; default: from mod_status, else APACHECTL -v)", 0 },
+    { "allow_stop_start", SB_CT_BOOL, R | Y, OFF(allow_stop_start), "false", 0, 1, NULL, NULL,
+      "allow a stop and start when ServerLimit/ThreadLimit grow (drops every connection)", 0 },
+    { "lock", SB_CT_STRING, R | Y, OFF(lock), "", 0, 0, NULL, "FILE",
+      "lock file (default SNIPPET.lock)", 0 },
+    { "lock_wait", SB_CT_DOUBLE, R | Y, OFF(lock_wait), "0", 0, 86400, NULL, "SECONDS",
+      "wait this long for another run's lock (0: exit 12 at once)", 0 },
+    { "verify_timeout", SB_CT_DOUBLE, R | Y, OFF(verify_timeout), "10", 0, 86400, NULL,
+      "SECONDS", "how long each reload may take to show", 0 },
+    { "dry_run", SB_CT_BOOL, R | Y, OFF(dry_run), "false", 0, 1, NULL, NULL,
+      "decide and print the snippet, change nothing (exit 11, or 0: no change)", C },
+    { "cron", SB_CT_BOOL, R | Y, OFF(cron), "false", 0, 1, NULL, NULL,
+      "print nothing unless something changed or failed", C },
+    { "reason", SB_CT_STRING, Y, OFF(reason), "", 0, 0, NULL, "TEXT",
+      "why (the arithmetic): the snippet's header and the history row", C },
+    { "data", SB_CT_STRING, Y, OFF(data), "", 0, 0, NULL, "TEXT",
+      "from what data, for the snippet's header", C },
 };
 const int sb_config_noptions = (int)(sizeof(sb_config_options) / sizeof(sb_config_options[0]));
 
 #undef A
 #undef T
-#undef U
+#undef P
+#undef R
+#undef Y
+#undef C
 
 const sb_config_opt_t *sb_config_find(const char *key)
 {
@@ -131,12 +253,135 @@ static int choice_ok(const char *choices, const char *v)
 
 static void bounds(const sb_config_opt_t *o, char *buf, apr_size_t len)
 {
-    if (o->type == SB_CT_INT) {
+    switch (o->type) {
+    case SB_CT_INT:
         snprintf(buf, len, "a whole number from %.0f to %.0f", o->min, o->max);
+        break;
+    case SB_CT_BYTES:
+        snprintf(buf, len, "a size in bytes of at least %.0f (suffixes K, M, G, T)", o->min);
+        break;
+    case SB_CT_PROB:
+        snprintf(buf, len, "a probability from %g to %g (or %g%% to %g%%)", o->min, o->max,
+                 o->min * 100, o->max * 100);
+        break;
+    default:
+        snprintf(buf, len, "a number from %g to %g", o->min, o->max);
+        break;
+    }
+}
+
+/* Bytes with an optional K, M, G or T (powers of 1024; "MiB", "MB" alike). */
+static int parse_bytes(const char *s, double *out)
+{
+    char *end;
+    double v, mult = 1;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0) {
+        return -1;
+    }
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1048576.0; end++; break;
+    case 'g': case 'G': mult = 1073741824.0; end++; break;
+    case 't': case 'T': mult = 1099511627776.0; end++; break;
+    default: break;
+    }
+    if (mult > 1 && *end == 'i') {
+        end++;
+    }
+    if (*end == 'B' || *end == 'b') {
+        end++;
+    }
+    if (*end) {
+        return -1;
+    }
+    *out = floor(v * mult + 0.5);
+    return 0;
+}
+
+/* A number of o's type from v into *d.  Returns 0 or -1. */
+static int parse_number(const sb_config_opt_t *o, const char *v, double *d)
+{
+    char *end, buf[64];
+    apr_size_t n = strlen(v);
+    double scale = 1;
+
+    if (o->type == SB_CT_BYTES) {
+        return parse_bytes(v, d);
+    }
+    if (o->type == SB_CT_PROB && n > 0 && n < sizeof(buf) && v[n - 1] == '%') {
+        memcpy(buf, v, n - 1);
+        buf[n - 1] = '\0';
+        v = buf;
+        scale = 0.01;
+    }
+    errno = 0;
+    *d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(*d)) {
+        return -1;
+    }
+    *d *= scale;
+    return o->type == SB_CT_INT && *d != floor(*d) ? -1 : 0;
+}
+
+/* The message for a bad value: sbtune's own command-line options say
+ * "--foo takes ...", the rest "ORIGIN: key must be ...". */
+static int bad_value(const sb_config_opt_t *o, const char *origin, const char *what,
+                     const char *value, char *err, apr_size_t errlen)
+{
+    if (!(o->programs & (SB_PROG_AGENT | SB_PROG_TOP)) && origin[0] == '-') {
+        snprintf(err, errlen, "%s takes %s, not '%s'", origin, what, value);
     }
     else {
-        snprintf(buf, len, "a number from %g to %g", o->min, o->max);
+        snprintf(err, errlen, "%s: %s must be %s, not '%s'", origin, o->key, what, value);
     }
+    return -1;
+}
+
+/* An empty value for an option whose default is empty: unset. */
+static void set_unset(const sb_config_opt_t *o, char *field)
+{
+    switch (o->type) {
+    case SB_CT_INT:
+    case SB_CT_BOOL:
+        *(int *)field = -1;
+        break;
+    case SB_CT_DOUBLE:
+    case SB_CT_PROB:
+        *(double *)field = NAN;
+        break;
+    case SB_CT_BYTES:
+        *(int64_t *)field = -1;
+        break;
+    case SB_CT_STRING:
+    case SB_CT_ENUM:
+        *(const char **)field = "";
+        break;
+    }
+}
+
+static int set_number(const sb_config_opt_t *o, char *field, const char *value,
+                      const char *origin, char *err, apr_size_t errlen)
+{
+    char allowed[96];
+    double d;
+
+    if (parse_number(o, value, &d) != 0 || d < o->min || d > o->max) {
+        bounds(o, allowed, sizeof(allowed));
+        return bad_value(o, origin, allowed, value, err, errlen);
+    }
+    if (o->type == SB_CT_INT) {
+        *(int *)field = (int)d;
+    }
+    else if (o->type == SB_CT_BYTES) {
+        *(int64_t *)field = (int64_t)d;
+    }
+    else {
+        *(double *)field = d;
+    }
+    return 0;
 }
 
 int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
@@ -156,6 +401,10 @@ int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
         return -1;
     }
     field = (char *)cfg + o->offset;
+    if (!*value && !*o->def) {
+        set_unset(o, field);
+        return 0;
+    }
     switch (o->type) {
     case SB_CT_BOOL: {
         int b;
@@ -167,35 +416,24 @@ int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
         return 0;
     }
     case SB_CT_INT:
-    case SB_CT_DOUBLE: {
-        char *end;
-        double d;
-        errno = 0;
-        d = strtod(value, &end);
-        if (errno || end == value || *end || !isfinite(d) || d < o->min || d > o->max
-            || (o->type == SB_CT_INT && d != floor(d))) {
-            bounds(o, allowed, sizeof(allowed));
-            snprintf(err, errlen, "%s: %s must be %s, not '%s'", origin, key, allowed, value);
-            return -1;
-        }
-        if (o->type == SB_CT_INT) {
-            *(int *)field = (int)d;
-        }
-        else {
-            *(double *)field = d;
-        }
-        return 0;
-    }
+    case SB_CT_DOUBLE:
+    case SB_CT_BYTES:
+    case SB_CT_PROB:
+        return set_number(o, field, value, origin, err, errlen);
     case SB_CT_ENUM:
         if (!choice_ok(o->choices, value)) {
-            snprintf(err, errlen, "%s: %s must be one of %s, not '%s'", origin, key,
-                     o->choices, value);
-            return -1;
+            snprintf(allowed, sizeof(allowed), "one of %s", o->choices);
+            return bad_value(o, origin, allowed, value, err, errlen);
         }
         *(const char **)field = apr_pstrdup(p, value);
         return 0;
     case SB_CT_STRING:
-        *(const char **)field = apr_pstrdup(p, value);
+        if ((o->flags & SB_CF_LIST) && **(const char **)field) {
+            *(const char **)field = apr_pstrcat(p, *(const char **)field, "\n", value, NULL);
+        }
+        else {
+            *(const char **)field = apr_pstrdup(p, value);
+        }
         return 0;
     }
     return -1;
@@ -287,6 +525,12 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
                     yaml_event_delete(&ev);
                     goto out;
                 }
+                if (sb_config_find(key)->flags & SB_CF_CMDLINE) {
+                    snprintf(err, errlen, "%s: '%s' is a command-line option, not a key of"
+                             " the file (see sbtune.yaml(5))", origin, key);
+                    yaml_event_delete(&ev);
+                    goto out;
+                }
             }
             else {
                 const char *val = apr_pstrndup(p, (const char *)ev.data.scalar.value,
@@ -353,8 +597,11 @@ void sb_config_help(FILE *out, unsigned program)
                  o->type == SB_CT_BOOL ? "[=BOOL]" : "", o->arg ? " " : "",
                  o->arg ? o->arg : "");
         fprintf(out, "      %-32s %s", left, o->help);
-        if (o->type == SB_CT_ENUM) {
+        if (o->type == SB_CT_ENUM && o->def[0]) {
             fprintf(out, " (%s; default %s)", o->choices, o->def);
+        }
+        else if (o->type == SB_CT_ENUM) {
+            fprintf(out, " (%s)", o->choices);
         }
         else if (o->def[0] && o->type != SB_CT_BOOL) {
             fprintf(out, " (default %s)", o->def);

@@ -5,7 +5,11 @@
  * (/etc/sbtune/sbtune.yaml, shared by sbagent, sbtop and sbtune) and the
  * man pages' option lists (a test checks that every option is documented).
  * A YAML key "foo_bar" is the long option "--foo-bar".  Values from the
- * command line override the file.
+ * command line override the file.  Options marked SB_CF_CMDLINE (one
+ * run's inputs: sbtune plan's rates, --set, --dry-run...) are command-line
+ * options only and not keys of the file.  sbtune's subcommands have a
+ * program bit each; an option of report and apply (the apply options) is
+ * one entry with both bits.
  */
 #ifndef SB_CONFIG_H
 #define SB_CONFIG_H
@@ -14,17 +18,26 @@
 #include <getopt.h>
 #include <apr_pools.h>
 
-#define SB_PROG_AGENT 0x1
-#define SB_PROG_TOP   0x2
-#define SB_PROG_TUNE  0x4
-#define SB_PROG_ALL   0x7
+#define SB_PROG_AGENT  0x01
+#define SB_PROG_TOP    0x02
+#define SB_PROG_PLAN   0x04     /* sbtune plan */
+#define SB_PROG_REPORT 0x08     /* sbtune report */
+#define SB_PROG_APPLY  0x10     /* sbtune apply */
+#define SB_PROG_TUNE   (SB_PROG_PLAN | SB_PROG_REPORT | SB_PROG_APPLY)
+#define SB_PROG_ALL    0x1f
+
+/* sb_config_opt_t.flags */
+#define SB_CF_CMDLINE  0x1      /* a command-line option only, not a YAML key */
+#define SB_CF_LIST     0x2      /* may repeat: the values joined by '\n' */
 
 typedef enum {
     SB_CT_BOOL,
     SB_CT_INT,
     SB_CT_DOUBLE,
     SB_CT_STRING,
-    SB_CT_ENUM
+    SB_CT_ENUM,
+    SB_CT_BYTES,                /* int64_t: a size, suffixes K, M, G, T (powers of 1024) */
+    SB_CT_PROB                  /* double: a probability, 0.01 or 1% */
 } sb_ctype_t;
 
 typedef struct {
@@ -55,6 +68,28 @@ typedef struct {
     const char *log_level;
     const char *log;            /* "stderr" or "syslog" */
     const char *user;           /* drop to this user after attaching */
+    /* sbtune: numbers with an empty default are unset: NaN, or -1 */
+    double conn_rate, busy_rate, spike_factor, hold_time, active_time;
+    double keepalive_timeout, service_time, requests_per_conn;
+    const char *mpm;            /* "" unset */
+    int threads_per_child;
+    double async_factor, server_limit_headroom, target_wait;
+    int min_keepalive_timeout;
+    int64_t pss, memory, memory_reserve, memory_budget;
+    double memory_share;
+    int slots, current_max_request_workers, current_server_limit, current_thread_limit;
+    const char *format;
+    double window_days;
+    int max_request_workers, server_limit, thread_limit;
+    int min_minutes, min_conns, min_gaps;
+    int apply;
+    const char *snippet, *apachectl, *apachectl_style, *httpd_version, *lock;
+    int allow_stop_start, dry_run, cron;
+    double lock_wait, verify_timeout;
+    double threshold, max_step_up, max_step_down, min_interval, spike_ratio;
+    int spike_minutes;
+    const char *set;            /* Directive=value lines */
+    const char *reason, *data;
 } sb_config_t;
 
 typedef struct {
@@ -67,6 +102,7 @@ typedef struct {
     const char *choices;        /* SB_CT_ENUM: "a|b|c" */
     const char *arg;            /* metavariable in --help */
     const char *help;
+    unsigned flags;             /* SB_CF_* */
 } sb_config_opt_t;
 
 extern const sb_config_opt_t sb_config_options[];
@@ -76,15 +112,19 @@ extern const int sb_config_noptions;
 void sb_config_defaults(sb_config_t *cfg, apr_pool_t *p);
 
 /* Set option key (YAML spelling) from text.  origin names where the text
- * came from for messages ("--foo", "file:line:col").  Returns 0, or -1
- * with a message in err that names origin and the allowed values. */
+ * came from for messages ("--foo", "file:line:col").  An empty value sets
+ * an option whose default is empty back to unset.  Returns 0, or -1
+ * with a message in err that names origin and the allowed values
+ * ("ORIGIN: key must be ALLOWED, not 'v'"; for an option of sbtune's alone
+ * given on the command line "--foo takes ALLOWED, not 'v'"). */
 int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
                   const char *value, const char *origin, unsigned program,
                   char *err, apr_size_t errlen);
 
 /* Load a YAML file: a mapping of option keys to scalars.  The file is
  * shared by all programs, so any program's keys are accepted; unknown
- * keys, wrong types and out-of-range values are errors naming
+ * keys, command-line-only options, wrong types and out-of-range values
+ * are errors naming
  * file:line:column and the allowed values.  Returns 0, or
  * -1 with the message in err (cfg may be partly updated: load into a copy
  * to keep the old configuration on a failed reload). */
@@ -104,7 +144,7 @@ int sb_config_getopt(struct option *opts, int max, unsigned program, int base,
 void sb_config_help(FILE *out, unsigned program);
 
 /* Shared options seen on a command line, applied after the file. */
-#define SB_CONFIG_CMDLINE_MAX 64
+#define SB_CONFIG_CMDLINE_MAX 128
 typedef struct {
     int n;
     struct {

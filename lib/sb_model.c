@@ -257,16 +257,31 @@ void sb_model_config_defaults(sb_model_config_t *cfg)
 
 void sb_model_current_init(sb_model_current_t *cur)
 {
-    memset(cur, 0, sizeof(*cur));
-    cur->keepalive = -1;
+    sb_directive_init(cur);
+}
+
+void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
+                                sb_model_mpm_t mpm)
+{
+    sb_directive_init(d);
+    d->keepalive = s->keepalive ? 1 : 0;
+    if (s->keepalive) {
+        d->keepalive_timeout = s->kat;
+    }
+    d->max_request_workers = s->max_request_workers;
+    d->server_limit = s->server_limit;
+    if (mpm != SB_MODEL_PREFORK) {
+        d->threads_per_child = s->threads_per_child;
+        d->thread_limit = s->thread_limit;
+    }
 }
 
 int sb_model_current_defaults(sb_model_current_t *cur, sb_model_mpm_t mpm)
 {
     int filled = 0, threaded = mpm != SB_MODEL_PREFORK;
 
-    if (cur->kat <= 0) {
-        cur->kat = 5;
+    if (cur->keepalive_timeout <= 0) {
+        cur->keepalive_timeout = 5;
         filled |= 1;
     }
     if (cur->max_request_workers <= 0) {
@@ -1272,291 +1287,372 @@ static void say_uncertainty(sb_model_plan_t *plan, const sb_model_config_t *cfg,
     }
 }
 
-sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inputs_t *in_arg,
-                                const sb_model_current_t *cur_arg, sb_model_plan_t *plan)
-{
-    sb_model_inputs_t in = *in_arg;
+/* One plan in the making: what the steps of sb_model_plan() share. */
+typedef struct {
+    const sb_model_config_t *cfg;
+    sb_model_inputs_t in;
     sb_model_current_t cur;
-    sb_model_mpm_t mpm = cfg->mpm;
-    nums_t nb = { .next = 0 };
-    char *t = plan->arithmetic;
-    apr_size_t tl = sizeof(plan->arithmetic);
+    sb_model_plan_t *plan;
+    nums_t nb;
+    char *t;                    /* the arithmetic */
+    apr_size_t tl;
+    int k;                      /* the KeepAliveTimeout planned at */
+} planning_t;
+
+/* The design rate. */
+static void plan_design_rate(planning_t *g)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
     char words[SB_MODEL_NOTE_MAX];
-    double budget = NAN;
-    int k, kat_cur;
 
-    memset(plan, 0, sizeof(*plan));
-    plan->mpm = mpm;
-    plan->mem_budget_bytes = NAN;
-    plan->mem_max_workers = -1;
-    plan->fits_memory = -1;
-    plan->spike_factor = cfg->spike_factor;
-    plan->busy_conn_per_s = in.busy_conn_per_s;
-    plan->peak_conn_per_s = in.peak_conn_per_s;
-    plan->design_conn_per_s = NAN;
-    if (cur_arg) {
-        cur = *cur_arg;
+    plan->design_conn_per_s = sb_model_design_rate(cfg->spike_factor, g->in.busy_conn_per_s,
+                                                   g->in.peak_conn_per_s, words, sizeof(words));
+    say(g->t, g->tl, "%s", words);
+    if (g->in.from_history) {
+        say(g->t, g->tl, "  (Busy period: the busiest %s minutes of %s; peak: the busiest second.)",
+            num(&g->nb, g->in.busy_minutes, 0), num(&g->nb, g->in.minutes, 0));
     }
-    else {
-        sb_model_current_init(&cur);
-    }
-    if (check_config(cfg, plan) != 0) {
-        return plan->status = SB_MODEL_EINVAL;
-    }
-    if (check_data(cfg, &in, plan) != 0) {
-        return plan->status = SB_MODEL_NODATA;
-    }
+    say(g->t, g->tl, "\n");
+}
 
-    /* the design rate */
-    plan->design_conn_per_s = sb_model_design_rate(cfg->spike_factor, in.busy_conn_per_s,
-                                                   in.peak_conn_per_s, words, sizeof(words));
-    say(t, tl, "%s", words);
-    if (in.from_history) {
-        say(t, tl, "  (Busy period: the busiest %s minutes of %s; peak: the busiest second.)",
-            num(&nb, in.busy_minutes, 0), num(&nb, in.minutes, 0));
-    }
-    say(t, tl, "\n");
+/* The KeepAliveTimeout to plan at (g->k).  Returns 0, or -1 with the
+ * plan's status set. */
+static int plan_kat(planning_t *g)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    int kat_cur;
 
-    /* the KeepAliveTimeout */
-    if (in.keepalive && !(isfinite(in.kat) && in.kat > 0)) {
-        in.kat = cur.kat > 0 ? cur.kat : 5;
-        say(t, tl, "KeepAliveTimeout: not given; %s %s s.\n",
-            cur.kat > 0 ? "the current" : "httpd's default", num(&nb, in.kat, 2));
+    if (g->in.keepalive && !(isfinite(g->in.kat) && g->in.kat > 0)) {
+        g->in.kat = g->cur.keepalive_timeout > 0 ? g->cur.keepalive_timeout : 5;
+        say(g->t, g->tl, "KeepAliveTimeout: not given; %s %s s.\n",
+            g->cur.keepalive_timeout > 0 ? "the current" : "httpd's default",
+            num(&g->nb, g->in.kat, 2));
     }
-    kat_cur = in.keepalive ? (int)ceil(in.kat - 1e-9) : 0;
-    if (!in.keepalive) {
-        k = 0;
-        if (in.from_history || have_hists(&in)) {
-            say(t, tl, "KeepAlive was Off: one request per connection; the data cannot show"
+    kat_cur = g->in.keepalive ? (int)ceil(g->in.kat - 1e-9) : 0;
+    if (!g->in.keepalive) {
+        g->k = 0;
+        if (g->in.from_history || have_hists(&g->in)) {
+            say(g->t, g->tl, "KeepAlive was Off: one request per connection; the data cannot show"
                 " what keep-alive would do.\n");
         }
     }
-    else if (in.from_history || hist_ok(in.gap)) {
-        if (sb_model_choose_kat(in.gap, in.kat, cfg->ka_target_share, cfg->min_kat,
+    else if (g->in.from_history || hist_ok(g->in.gap)) {
+        if (sb_model_choose_kat(g->in.gap, g->in.kat, cfg->ka_target_share, cfg->min_kat,
                                 cfg->max_kat, &plan->kat_choice) != 0) {
             say_missing(plan, "%s", plan->kat_choice.words);
-            return plan->status = SB_MODEL_NODATA;
+            plan->status = SB_MODEL_NODATA;
+            return -1;
         }
-        k = plan->kat_choice.kat;
+        g->k = plan->kat_choice.kat;
         plan->kat_censored = plan->kat_choice.censored;
         plan->kat_from_data = 1;
-        say(t, tl, "KeepAliveTimeout: %s\n", plan->kat_choice.words);
+        say(g->t, g->tl, "KeepAliveTimeout: %s\n", plan->kat_choice.words);
     }
     else {
-        k = kat_cur;
-        if (cfg->max_kat > 0 && k > cfg->max_kat) {
-            k = cfg->max_kat;
+        g->k = kat_cur;
+        if (cfg->max_kat > 0 && g->k > cfg->max_kat) {
+            g->k = cfg->max_kat;
         }
-        if (k < 1) {
-            k = 1;
+        if (g->k < 1) {
+            g->k = 1;
         }
     }
+    return 0;
+}
 
-    /* slots at that timeout */
-    if (size_mpm(cfg, mpm, &in, plan->design_conn_per_s, k, &plan->rec) != 0) {
+/* The slots at that timeout.  Returns 0, or -1 with the plan's status set. */
+static int plan_slots(planning_t *g)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    sb_model_mpm_t mpm = cfg->mpm;
+
+    if (size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, g->k, &plan->rec) != 0) {
         say_missing(plan, "the hold time at KeepAliveTimeout %d s cannot be computed from"
-                    " these inputs, or the slots exceed %d", k, SB_MODEL_MAX_SLOTS);
-        return plan->status = SB_MODEL_NODATA;
+                    " these inputs, or the slots exceed %d", g->k, SB_MODEL_MAX_SLOTS);
+        plan->status = SB_MODEL_NODATA;
+        return -1;
     }
-    say_hold(plan, &in, &plan->rec, plan->design_conn_per_s);
-    if (hist_ok(in.hold) && k > 0) {
+    say_hold(plan, &g->in, &plan->rec, plan->design_conn_per_s);
+    if (hist_ok(g->in.hold) && g->k > 0) {
         sb_model_hold_t at_cur;
-        sb_model_hold_time(&in, in.kat, &at_cur);
-        say(t, tl, "(Cross-check: the model gives %s s per connection at the current %s s;"
-            " measured: %s s.)\n", secs(&nb, at_cur.hold_s), num(&nb, in.kat, 2),
-            secs(&nb, hist_mean(in.hold)));
+        sb_model_hold_time(&g->in, g->in.kat, &at_cur);
+        say(g->t, g->tl, "(Cross-check: the model gives %s s per connection at the current %s s;"
+            " measured: %s s.)\n", secs(&g->nb, at_cur.hold_s), num(&g->nb, g->in.kat, 2),
+            secs(&g->nb, hist_mean(g->in.hold)));
     }
     say_sizing(plan, cfg, mpm, &plan->rec, "Slots:");
+    return 0;
+}
 
-    /* the memory cap */
+/* Memory cannot hold the slots and no shorter timeout helps: NOFIT, and
+ * the fallback (KeepAlive Off, the event MPM, or capped). */
+static void memory_nofit(planning_t *g, long nmax)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    sb_model_mpm_t mpm = cfg->mpm;
+    sb_model_sizing_t s;
+
+    plan->status = SB_MODEL_NOFIT;
+    if (g->k > 0) {
+        say(g->t, g->tl, "Not even at KeepAliveTimeout %d s (the shortest sensible one)"
+            " do the slots fit in memory.\n", cfg->min_kat);
+    }
+    if (mpm != SB_MODEL_EVENT && g->k > 0
+        && size_mpm(cfg, SB_MODEL_EVENT, &g->in, plan->design_conn_per_s, g->k,
+                    &plan->event_alt) == 0) {
+        plan->has_event_alt = 1;
+    }
+    if (mpm != SB_MODEL_EVENT && g->k > 0
+        && size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, 0, &s) == 0) {
+        say(g->t, g->tl, "%s: KeepAlive Off, as the article advises on hardware short"
+            " of memory.\n", mpm == SB_MODEL_PREFORK ? "Recommendation"
+            : "In place, with the worker MPM");
+        say_hold(plan, &g->in, &s, plan->design_conn_per_s);
+        plan->rec = s;
+        say_sizing(plan, cfg, mpm, &plan->rec, "KeepAlive Off:");
+        if (plan->rec.max_request_workers <= nmax) {
+            plan->fits_memory = 1;
+            say(g->t, g->tl, "KeepAlive Off fits: %s <= %s workers.  The price: every"
+                " request pays a new TCP (and TLS) handshake.\n",
+                num(&g->nb, plan->rec.max_request_workers, 0),
+                num(&g->nb, (double)nmax, 0));
+        }
+    }
+    if (plan->fits_memory != 1) {
+        int want = plan->rec.max_request_workers;
+        cap_sizing(cfg, mpm, &plan->rec, nmax);
+        say(g->t, g->tl, "This host cannot carry %s new clients/s: even %s needs %s"
+            " workers and memory holds %s.  Capped at MaxRequestWorkers %s, a new"
+            " client waits %s of the time at the design rate; more memory or"
+            " more servers behind a load balancer are needed.\n",
+            num(&g->nb, plan->design_conn_per_s, 1), plan->rec.keepalive
+            ? "the event MPM" : "KeepAlive Off", num(&g->nb, want, 0),
+            num(&g->nb, (double)nmax, 0), num(&g->nb, plan->rec.max_request_workers, 0),
+            pct(&g->nb, plan->rec.wait_prob));
+    }
+    if (plan->has_event_alt) {
+        const sb_model_sizing_t *e = &plan->event_alt;
+        say(g->t, g->tl, "Alternative: the event MPM keeps idle keep-alive connections"
+            " out of the workers: at KeepAliveTimeout %d s it needs %s workers"
+            " (%s for the requests, the rest for its connection ceiling of %s"
+            " open connections), MaxRequestWorkers %s = %s × %d, ServerLimit %s.",
+            e->kat, num(&g->nb, e->max_request_workers, 0), num(&g->nb, e->slots, 0),
+            num(&g->nb, (double)e->design_conns, 0),
+            num(&g->nb, e->max_request_workers, 0), num(&g->nb, e->processes, 0),
+            e->threads_per_child, num(&g->nb, e->server_limit, 0));
+        if (mpm == SB_MODEL_WORKER) {
+            say(g->t, g->tl, "  At the worker MPM's PSS per thread that %s.\n",
+                e->max_request_workers <= nmax ? "fits" : "does not fit either");
+        }
+        else {
+            say(g->t, g->tl, "  Its threads share their process's memory: measure its"
+                " PSS per worker before relying on it.\n");
+        }
+    }
+}
+
+/* The slots do not fit in nmax workers: the longest shorter timeout that
+ * fits, else memory_nofit(). */
+static void memory_over(planning_t *g, long nmax)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    sb_model_mpm_t mpm = cfg->mpm;
+    sb_model_sizing_t s;
+    int k2, found = 0;
+
+    if (g->k - cfg->min_kat <= 10) {
+        /* few candidates: each one, as a table */
+        for (k2 = g->k - 1; g->k > 0 && k2 >= cfg->min_kat; k2--) {
+            if (size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, k2, &s) != 0) {
+                break;
+            }
+            say_step(plan, &s, nmax);
+            if (s.max_request_workers <= nmax) {
+                found = 1;
+                break;
+            }
+        }
+    }
+    else if (size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, cfg->min_kat, &s) == 0) {
+        /* the slots never shrink with a longer timeout: bisect for the
+         * longest one that fits */
+        int lo = cfg->min_kat, hi = g->k - 1;
+        sb_model_sizing_t m;
+
+        say_step(plan, &s, nmax);
+        if (s.max_request_workers <= nmax) {
+            found = 1;
+            while (lo < hi) {
+                int mid = lo + (hi - lo + 1) / 2;
+                if (size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, mid, &m) == 0
+                    && m.max_request_workers <= nmax) {
+                    lo = mid;
+                    s = m;
+                }
+                else {
+                    hi = mid - 1;
+                }
+            }
+            if (lo > cfg->min_kat) {
+                say_step(plan, &s, nmax);
+            }
+            k2 = lo;
+        }
+    }
+    if (found) {
+        plan->rec = s;
+        plan->kat_memory_limited = 1;
+        plan->fits_memory = 1;
+        say(g->t, g->tl, "Memory sets KeepAliveTimeout %d s", k2);
+        if (isfinite(s.hold.kept_share)) {
+            say(g->t, g->tl, ", which keeps %s of the follow-up requests on their"
+                " connection", pct(&g->nb, s.hold.kept_share));
+        }
+        say(g->t, g->tl, ".\n");
+    }
+    else {
+        memory_nofit(g, nmax);
+    }
+}
+
+/* The memory cap.  Returns 0, or -1 with the plan's status set. */
+static int plan_memory(planning_t *g)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    double budget = NAN;
+
     if (cfg->mem_budget_bytes > 0) {
         budget = (double)cfg->mem_budget_bytes;
     }
-    else if (in.mem_total_bytes > 0) {
-        budget = cfg->mem_share * (double)in.mem_total_bytes - (double)cfg->mem_reserve_bytes;
+    else if (g->in.mem_total_bytes > 0) {
+        budget = cfg->mem_share * (double)g->in.mem_total_bytes - (double)cfg->mem_reserve_bytes;
     }
     if (isfinite(budget) && budget <= 0) {
         say_missing(plan, "the memory budget is not positive (%s of %s less %s reserve)",
-                    pct(&nb, cfg->mem_share), bytes(&nb, (double)in.mem_total_bytes),
-                    bytes(&nb, (double)cfg->mem_reserve_bytes));
-        return plan->status = SB_MODEL_EINVAL;
+                    pct(&g->nb, cfg->mem_share), bytes(&g->nb, (double)g->in.mem_total_bytes),
+                    bytes(&g->nb, (double)cfg->mem_reserve_bytes));
+        plan->status = SB_MODEL_EINVAL;
+        return -1;
     }
     plan->mem_budget_bytes = budget;
-    if (!isfinite(budget) || in.pss_per_worker_bytes <= 0) {
-        say(t, tl, "Memory: not checked (%s).\n", in.pss_per_worker_bytes <= 0
+    if (!isfinite(budget) || g->in.pss_per_worker_bytes <= 0) {
+        say(g->t, g->tl, "Memory: not checked (%s).\n", g->in.pss_per_worker_bytes <= 0
             ? "no PSS per worker" : "no memory size or budget");
     }
     else {
-        long nmax = (long)floor(budget / (double)in.pss_per_worker_bytes);
+        long nmax = (long)floor(budget / (double)g->in.pss_per_worker_bytes);
         plan->mem_max_workers = nmax;
         if (cfg->mem_budget_bytes > 0) {
-            say(t, tl, "Memory: budget %s", bytes(&nb, budget));
+            say(g->t, g->tl, "Memory: budget %s", bytes(&g->nb, budget));
         }
         else {
-            say(t, tl, "Memory: budget %s × %s MemTotal - %s reserve = %s",
-                num(&nb, cfg->mem_share, 2), bytes(&nb, (double)in.mem_total_bytes),
-                bytes(&nb, (double)cfg->mem_reserve_bytes), bytes(&nb, budget));
+            say(g->t, g->tl, "Memory: budget %s × %s MemTotal - %s reserve = %s",
+                num(&g->nb, cfg->mem_share, 2), bytes(&g->nb, (double)g->in.mem_total_bytes),
+                bytes(&g->nb, (double)cfg->mem_reserve_bytes), bytes(&g->nb, budget));
         }
-        say(t, tl, " / %s PSS per worker = %s workers at most", bytes(&nb,
-            (double)in.pss_per_worker_bytes), num(&nb, (double)nmax, 0));
+        say(g->t, g->tl, " / %s PSS per worker = %s workers at most", bytes(&g->nb,
+            (double)g->in.pss_per_worker_bytes), num(&g->nb, (double)nmax, 0));
         if (plan->rec.max_request_workers <= nmax) {
             plan->fits_memory = 1;
-            say(t, tl, ": %s fit.\n", num(&nb, plan->rec.max_request_workers, 0));
+            say(g->t, g->tl, ": %s fit.\n", num(&g->nb, plan->rec.max_request_workers, 0));
         }
         else {
-            sb_model_sizing_t s;
-            int k2, found = 0;
-
             plan->fits_memory = 0;
-            say(t, tl, ": %s do not fit.\n", num(&nb, plan->rec.max_request_workers, 0));
-            if (k - cfg->min_kat <= 10) {
-                /* few candidates: each one, as a table */
-                for (k2 = k - 1; k > 0 && k2 >= cfg->min_kat; k2--) {
-                    if (size_mpm(cfg, mpm, &in, plan->design_conn_per_s, k2, &s) != 0) {
-                        break;
-                    }
-                    say_step(plan, &s, nmax);
-                    if (s.max_request_workers <= nmax) {
-                        found = 1;
-                        break;
-                    }
-                }
-            }
-            else if (size_mpm(cfg, mpm, &in, plan->design_conn_per_s, cfg->min_kat, &s) == 0) {
-                /* the slots never shrink with a longer timeout: bisect for the
-                 * longest one that fits */
-                int lo = cfg->min_kat, hi = k - 1;
-                sb_model_sizing_t m;
-
-                say_step(plan, &s, nmax);
-                if (s.max_request_workers <= nmax) {
-                    found = 1;
-                    while (lo < hi) {
-                        int mid = lo + (hi - lo + 1) / 2;
-                        if (size_mpm(cfg, mpm, &in, plan->design_conn_per_s, mid, &m) == 0
-                            && m.max_request_workers <= nmax) {
-                            lo = mid;
-                            s = m;
-                        }
-                        else {
-                            hi = mid - 1;
-                        }
-                    }
-                    if (lo > cfg->min_kat) {
-                        say_step(plan, &s, nmax);
-                    }
-                    k2 = lo;
-                }
-            }
-            if (found) {
-                plan->rec = s;
-                plan->kat_memory_limited = 1;
-                plan->fits_memory = 1;
-                say(t, tl, "Memory sets KeepAliveTimeout %d s", k2);
-                if (isfinite(s.hold.kept_share)) {
-                    say(t, tl, ", which keeps %s of the follow-up requests on their"
-                        " connection", pct(&nb, s.hold.kept_share));
-                }
-                say(t, tl, ".\n");
-            }
-            else {
-                plan->status = SB_MODEL_NOFIT;
-                if (k > 0) {
-                    say(t, tl, "Not even at KeepAliveTimeout %d s (the shortest sensible one)"
-                        " do the slots fit in memory.\n", cfg->min_kat);
-                }
-                if (mpm != SB_MODEL_EVENT && k > 0
-                    && size_mpm(cfg, SB_MODEL_EVENT, &in, plan->design_conn_per_s, k,
-                                &plan->event_alt) == 0) {
-                    plan->has_event_alt = 1;
-                }
-                if (mpm != SB_MODEL_EVENT && k > 0
-                    && size_mpm(cfg, mpm, &in, plan->design_conn_per_s, 0, &s) == 0) {
-                    say(t, tl, "%s: KeepAlive Off, as the article advises on hardware short"
-                        " of memory.\n", mpm == SB_MODEL_PREFORK ? "Recommendation"
-                        : "In place, with the worker MPM");
-                    say_hold(plan, &in, &s, plan->design_conn_per_s);
-                    plan->rec = s;
-                    say_sizing(plan, cfg, mpm, &plan->rec, "KeepAlive Off:");
-                    if (plan->rec.max_request_workers <= nmax) {
-                        plan->fits_memory = 1;
-                        say(t, tl, "KeepAlive Off fits: %s <= %s workers.  The price: every"
-                            " request pays a new TCP (and TLS) handshake.\n",
-                            num(&nb, plan->rec.max_request_workers, 0),
-                            num(&nb, (double)nmax, 0));
-                    }
-                }
-                if (plan->fits_memory != 1) {
-                    int want = plan->rec.max_request_workers;
-                    cap_sizing(cfg, mpm, &plan->rec, nmax);
-                    say(t, tl, "This host cannot carry %s new clients/s: even %s needs %s"
-                        " workers and memory holds %s.  Capped at MaxRequestWorkers %s, a new"
-                        " client waits %s of the time at the design rate; more memory or"
-                        " more servers behind a load balancer are needed.\n",
-                        num(&nb, plan->design_conn_per_s, 1), plan->rec.keepalive
-                        ? "the event MPM" : "KeepAlive Off", num(&nb, want, 0),
-                        num(&nb, (double)nmax, 0), num(&nb, plan->rec.max_request_workers, 0),
-                        pct(&nb, plan->rec.wait_prob));
-                }
-                if (plan->has_event_alt) {
-                    const sb_model_sizing_t *e = &plan->event_alt;
-                    say(t, tl, "Alternative: the event MPM keeps idle keep-alive connections"
-                        " out of the workers: at KeepAliveTimeout %d s it needs %s workers"
-                        " (%s for the requests, the rest for its connection ceiling of %s"
-                        " open connections), MaxRequestWorkers %s = %s × %d, ServerLimit %s.",
-                        e->kat, num(&nb, e->max_request_workers, 0), num(&nb, e->slots, 0),
-                        num(&nb, (double)e->design_conns, 0),
-                        num(&nb, e->max_request_workers, 0), num(&nb, e->processes, 0),
-                        e->threads_per_child, num(&nb, e->server_limit, 0));
-                    if (mpm == SB_MODEL_WORKER) {
-                        say(t, tl, "  At the worker MPM's PSS per thread that %s.\n",
-                            e->max_request_workers <= nmax ? "fits" : "does not fit either");
-                    }
-                    else {
-                        say(t, tl, "  Its threads share their process's memory: measure its"
-                            " PSS per worker before relying on it.\n");
-                    }
-                }
-            }
+            say(g->t, g->tl, ": %s do not fit.\n", num(&g->nb, plan->rec.max_request_workers, 0));
+            memory_over(g, nmax);
         }
     }
+    return 0;
+}
 
-    /* what the restart takes */
-    if (mpm != SB_MODEL_PREFORK && cur.thread_limit > plan->rec.thread_limit) {
-        plan->rec.thread_limit = cur.thread_limit;
+/* What the restart takes, and the evidence of queueing. */
+static void plan_restart(planning_t *g)
+{
+    const sb_model_config_t *cfg = g->cfg;
+    sb_model_plan_t *plan = g->plan;
+    sb_model_mpm_t mpm = cfg->mpm;
+
+    if (mpm != SB_MODEL_PREFORK && g->cur.thread_limit > plan->rec.thread_limit) {
+        plan->rec.thread_limit = g->cur.thread_limit;
     }
-    if (cur.server_limit > 0 && plan->rec.server_limit > cur.server_limit) {
+    if (g->cur.server_limit > 0 && plan->rec.server_limit > g->cur.server_limit) {
         plan->needs_full_restart = 1;
-        say(t, tl, "ServerLimit %s > the current %s: httpd ignores ServerLimit on every"
+        say(g->t, g->tl, "ServerLimit %s > the current %s: httpd ignores ServerLimit on every"
             " restart, graceful or full; it takes a stop and a start.\n",
-            num(&nb, plan->rec.server_limit, 0), num(&nb, cur.server_limit, 0));
+            num(&g->nb, plan->rec.server_limit, 0), num(&g->nb, g->cur.server_limit, 0));
     }
-    if (mpm != SB_MODEL_PREFORK && cur.thread_limit > 0
-        && plan->rec.thread_limit > cur.thread_limit) {
+    if (mpm != SB_MODEL_PREFORK && g->cur.thread_limit > 0
+        && plan->rec.thread_limit > g->cur.thread_limit) {
         plan->needs_full_restart = 1;
-        say(t, tl, "ThreadLimit %d > the current %d: it takes a stop and a start.\n",
-            plan->rec.thread_limit, cur.thread_limit);
+        say(g->t, g->tl, "ThreadLimit %d > the current %d: it takes a stop and a start.\n",
+            plan->rec.thread_limit, g->cur.thread_limit);
     }
-    if (cur.server_limit <= 0) {
-        say(t, tl, "The current ServerLimit is unknown: whether a stop and start is needed"
+    if (g->cur.server_limit <= 0) {
+        say(g->t, g->tl, "The current ServerLimit is unknown: whether a stop and start is needed"
             " cannot be said.\n");
     }
     if (plan->rec.server_limit > (mpm == SB_MODEL_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
                                   : SB_MODEL_THREADED_MAX_SERVER_LIMIT)) {
-        say(t, tl, "ServerLimit %s is beyond httpd's compiled-in maximum (%d): use more"
-            " servers.\n", num(&nb, plan->rec.server_limit, 0),
+        say(g->t, g->tl, "ServerLimit %s is beyond httpd's compiled-in maximum (%d): use more"
+            " servers.\n", num(&g->nb, plan->rec.server_limit, 0),
             mpm == SB_MODEL_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
             : SB_MODEL_THREADED_MAX_SERVER_LIMIT);
     }
-    if (in.from_history && in.listen_queue_max > 0) {
-        say(t, tl, "Evidence: the accept queue reached %s clients", num(&nb,
-            (double)in.listen_queue_max, 0));
-        if (in.listen_overflows > 0) {
-            say(t, tl, " and %s were refused", num(&nb, (double)in.listen_overflows, 0));
+    if (g->in.from_history && g->in.listen_queue_max > 0) {
+        say(g->t, g->tl, "Evidence: the accept queue reached %s clients", num(&g->nb,
+            (double)g->in.listen_queue_max, 0));
+        if (g->in.listen_overflows > 0) {
+            say(g->t, g->tl, " and %s were refused",
+                num(&g->nb, (double)g->in.listen_overflows, 0));
         }
-        say(t, tl, ".\n");
+        say(g->t, g->tl, ".\n");
     }
-    say_uncertainty(plan, cfg, &in);
+}
+
+sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inputs_t *in_arg,
+                                const sb_model_current_t *cur_arg, sb_model_plan_t *plan)
+{
+    planning_t g;
+
+    memset(&g, 0, sizeof(g));
+    memset(plan, 0, sizeof(*plan));
+    g.cfg = cfg;
+    g.in = *in_arg;
+    g.plan = plan;
+    g.t = plan->arithmetic;
+    g.tl = sizeof(plan->arithmetic);
+    plan->mpm = cfg->mpm;
+    plan->mem_budget_bytes = NAN;
+    plan->mem_max_workers = -1;
+    plan->fits_memory = -1;
+    plan->spike_factor = cfg->spike_factor;
+    plan->busy_conn_per_s = g.in.busy_conn_per_s;
+    plan->peak_conn_per_s = g.in.peak_conn_per_s;
+    plan->design_conn_per_s = NAN;
+    if (cur_arg) {
+        g.cur = *cur_arg;
+    }
+    else {
+        sb_model_current_init(&g.cur);
+    }
+    if (check_config(cfg, plan) != 0) {
+        return plan->status = SB_MODEL_EINVAL;
+    }
+    if (check_data(cfg, &g.in, plan) != 0) {
+        return plan->status = SB_MODEL_NODATA;
+    }
+    plan_design_rate(&g);
+    if (plan_kat(&g) != 0 || plan_slots(&g) != 0 || plan_memory(&g) != 0) {
+        return plan->status;
+    }
+    plan_restart(&g);
+    say_uncertainty(plan, cfg, &g.in);
     return plan->status;
 }
 

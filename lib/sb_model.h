@@ -26,6 +26,7 @@
 
 #include <stdint.h>
 #include <apr_pools.h>
+#include "sb_directive.h"
 #include "sb_history.h"
 
 #define SB_MODEL_TEXT_MAX  8192     /* arithmetic */
@@ -106,15 +107,9 @@ typedef struct {
 
 void sb_model_config_defaults(sb_model_config_t *cfg);
 
-/* httpd's settings in force; 0 (or -1 for keepalive) where unknown. */
-typedef struct {
-    int keepalive;              /* 1 On, 0 Off, -1 unknown */
-    int kat;                    /* KeepAliveTimeout, s */
-    int max_request_workers;
-    int server_limit;
-    int threads_per_child;
-    int thread_limit;
-} sb_model_current_t;
+/* httpd's settings in force: the directives (sb_directive.h); a value
+ * <= 0 (keepalive: < 0) is unknown. */
+typedef sb_directives_t sb_model_current_t;
 
 /* All unknown. */
 void sb_model_current_init(sb_model_current_t *cur);
@@ -318,6 +313,12 @@ typedef struct {
     double conn_ceiling;        /* MRW + factor x idle workers at design load */
     sb_model_hold_t hold;
 } sb_model_sizing_t;
+
+/* The directives of a sizing: ThreadsPerChild and ThreadLimit only for
+ * worker and event, KeepAliveTimeout only with KeepAlive On; the rest of
+ * d unset. */
+void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
+                                sb_model_mpm_t mpm);
 
 typedef struct {
     sb_model_status_t status;

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 #include <apr_pools.h>
+#include "sb_config.h"
 #include "sb_json.h"
 #include "sb_model.h"
 
@@ -16,6 +17,33 @@
 #define SBTUNE_EXIT_NOFIT   4   /* memory cannot hold the slots at any sensible
                                  * KeepAliveTimeout: the fallback is printed */
 #define SBTUNE_EXIT_NODATA  5   /* too little history: what is missing is printed */
+
+/* The YAML file every subcommand reads when there is no --config. */
+#ifndef SBTUNE_DEFAULT_CONFIG
+#define SBTUNE_DEFAULT_CONFIG SB_SYSCONFDIR "/sbtune/sbtune.yaml"
+#endif
+
+/* A subcommand for sbtune_options(). */
+typedef struct {
+    const char *name;           /* "plan", "report", "apply" */
+    unsigned prog;              /* its SB_PROG_* bit */
+    void (*usage)(FILE *out);   /* the whole --help */
+} sbtune_cmd_t;
+
+/*
+ * The options of cmd: argv (argv[0] is the subcommand's name) through
+ * getopt_long with the subcommand's entries of sb_config_options plus
+ * --config FILE and -h/--help; then the configuration in force: the
+ * defaults, the YAML file (--config, else SBTUNE_DEFAULT_CONFIG when it
+ * exists; errors name file:line:column), the command line.  Prints the
+ * help or the usage error itself.  Returns -1 to go on with cfg, or the
+ * exit code: SBTUNE_EXIT_OK after --help, SBTUNE_EXIT_USAGE.
+ */
+int sbtune_options(const sbtune_cmd_t *cmd, int argc, char **argv, sb_config_t *cfg,
+                   apr_pool_t *p);
+
+/* The option lines of prog's --help (--config, --help, then the table's). */
+void sbtune_options_help(FILE *out, unsigned prog);
 
 /* "sbtune plan ...": the planning calculator (argv[0] is "plan").
  * Returns an exit code. */

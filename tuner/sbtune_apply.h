@@ -61,6 +61,8 @@
 #include <apr_errno.h>
 #include <apr_time.h>
 
+#include "sb_config.h"
+#include "sb_directive.h"
 #include "sb_model.h"
 
 /*
@@ -92,58 +94,6 @@ typedef enum {
 const char *sbtune_apply_exit_name(int code);
 
 /* ------------------------------------------------------------------ snippet */
-
-/* The directives sbtune writes; a field < 0 is not written. */
-typedef struct {
-    int keepalive;              /* 1 On, 0 Off */
-    int keepalive_timeout;      /* s */
-    int max_request_workers;    /* MaxClients for httpd 2.2 */
-    int server_limit;
-    int threads_per_child;      /* worker/event only */
-    int thread_limit;           /* worker/event only */
-} sbtune_directives_t;
-
-/* Every field unset (-1). */
-void sbtune_directives_init(sbtune_directives_t *d);
-
-/* The recommendation of a model sizing (ThreadsPerChild/ThreadLimit only
- * for worker and event; KeepAliveTimeout only with KeepAlive On). */
-void sbtune_directives_from_sizing(sbtune_directives_t *d, const sb_model_sizing_t *s,
-                                   sb_model_mpm_t mpm);
-
-/* Set one directive from "Name=value" or ("Name", "value"); names are
- * case-insensitive (MaxClients is MaxRequestWorkers); values are integers
- * >= 0 (their range is httpd's to judge), KeepAlive On/Off.  Returns 0, or
- * -1 with a message in err naming the allowed names and values. */
-int sbtune_directives_set(sbtune_directives_t *d, const char *name, const char *value,
-                          char *err, apr_size_t errlen);
-
-/* Fill d from the directive lines of an Apache snippet (the ones above;
- * comments, other directives and sections ignored).  Returns the number
- * of directives found. */
-int sbtune_directives_parse(sbtune_directives_t *d, const char *text, apr_size_t len);
-
-/* "{"KeepAlive":"On","MaxRequestWorkers":12,...}" of the set fields. */
-char *sbtune_directives_json(const sbtune_directives_t *d, apr_pool_t *p);
-
-typedef struct {
-    sb_model_mpm_t mpm;
-    int httpd_minor;            /* 2 for httpd 2.2 (MaxClients), else 4 */
-    apr_time_t when;
-    const char *data;           /* from what data, one line (may be NULL) */
-    const char *why;            /* the arithmetic in words, any lines (may be NULL) */
-} sbtune_snippet_meta_t;
-
-/*
- * Render the snippet: a header comment (when, data, why; every line
- * "# "-prefixed, control characters dropped, no trailing backslash that
- * would continue the comment onto the next line), KeepAlive and
- * KeepAliveTimeout at top level, the MPM directives (ServerLimit,
- * ThreadLimit, ThreadsPerChild, MaxRequestWorkers in that order) inside
- * <IfModule mpm_<mpm>_module>.  Allocated from p.
- */
-char *sbtune_snippet_render(const sbtune_directives_t *d, const sbtune_snippet_meta_t *m,
-                            apr_pool_t *p);
 
 /* The snippet file: the target path, checked, with its previous bytes. */
 typedef struct sbtune_snippet sbtune_snippet_t;
@@ -209,7 +159,11 @@ typedef struct {
     sbtune_ctl_style_t ctl_style;
     const char *scoreboard;     /* ScoreBoardFile path, or NULL */
     const char *status_url;     /* mod_status URL, or NULL (one of the two required) */
-    sbtune_directives_t set;    /* what to write (at least one field) */
+    const char *status_user;    /* its basic auth, or NULL */
+    const char *status_password;
+    const char *ca_file;        /* its CA certificates, or NULL */
+    int insecure;               /* do not verify its certificate */
+    sb_directives_t set;    /* what to write (at least one field) */
     int mpm;                    /* sb_model_mpm_t, or -1: from mod_status, else -V */
     int httpd_minor;            /* 2 or 4; 0: from APACHECTL -v */
     int allow_stop_start;
@@ -224,6 +178,15 @@ typedef struct {
 
 /* Defaults: apache2ctl, auto style, mpm -1, lock wait 0, verify 10 s. */
 void sbtune_apply_opts_init(sbtune_apply_opts_t *o);
+
+/* The apply options of cfg (the entries report --apply and apply share:
+ * snippet, apachectl, apachectl_style, scoreboard, status_url and its
+ * auth, mpm, httpd_version, allow_stop_start, history, lock, lock_wait,
+ * verify_timeout, dry_run) into o, which sbtune_apply_opts_init() set up;
+ * the status password is read from status_password_file.  Returns 0, or
+ * -1 with a message in err. */
+int sbtune_apply_opts_from_config(sbtune_apply_opts_t *o, const sb_config_t *cfg,
+                                  apr_pool_t *p, char *err, apr_size_t errlen);
 
 typedef struct {
     int code;                   /* sbtune_apply_exit_t */

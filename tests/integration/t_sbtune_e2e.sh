@@ -133,6 +133,43 @@ memtotal=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
 budget=$((memtotal * 3 / 4))
 sb_assert_le $((mrw * pss)) "$budget" "MaxRequestWorkers x PSS per worker within 75 % of MemTotal"
 
+# the YAML file: the history, the MPM and the data minimums from it
+# (without them on the command line); the command line wins over it
+cat >"$work/sbtune.yaml" <<EOF
+# sbtune.yaml(5): shared with sbagent
+history: $hist
+mpm: prefork
+min_conns: 20
+min_gaps: 20
+min_minutes: 1000000
+EOF
+"$SBTUNE" report --config "$work/sbtune.yaml" --format json --snippet "$snip" \
+    >"$work/yaml-plan.json" 2>"$work/yaml.err"
+sb_assert_eq "$?" 5 "report --config: min_minutes from the file (too little data)"
+sb_assert_json "$work/yaml-plan.json" '.status == "no_data"' "report --config: no plan"
+"$SBTUNE" report --config "$work/sbtune.yaml" --min-minutes 1 --format json --snippet "$snip" \
+    >"$work/yaml-plan.json" 2>"$work/yaml.err" ||
+    sb_fail "report --config --min-minutes 1: $(cat "$work/yaml.err")"
+sb_assert_json "$work/yaml-plan.json" '.status == "ok"' "report --config: the command line wins"
+jq -e --arg h "$hist" '.history == $h' "$work/yaml-plan.json" >/dev/null ||
+    sb_fail "report --config: the history is not the file's"
+printf 'history: %s\nthreshold: lots\n' "$hist" >"$work/bad.yaml"
+"$SBTUNE" report --config "$work/bad.yaml" >"$work/bad.out" 2>"$work/bad.err"
+sb_assert_eq "$?" 2 "report --config with a bad value: usage error"
+sb_assert_match "$(cat "$work/bad.err")" \
+    "bad.yaml:2:12: threshold must be a number from 0 to 1000, not 'lots'" \
+    "a bad value names file:line:column and the allowed values"
+printf 'history: %s\ndry_run: true\n' "$hist" >"$work/bad.yaml"
+"$SBTUNE" report --config "$work/bad.yaml" >"$work/bad.out" 2>"$work/bad.err"
+sb_assert_eq "$?" 2 "report --config with a command-line-only key: usage error"
+sb_assert_match "$(cat "$work/bad.err")" "bad.yaml:2:1: 'dry_run' is a command-line option" \
+    "a command-line-only key in the file names file:line:column"
+printf 'history: [%s\n' "$hist" >"$work/bad.yaml"
+"$SBTUNE" report --config "$work/bad.yaml" >"$work/bad.out" 2>"$work/bad.err"
+sb_assert_eq "$?" 2 "report --config with broken YAML: usage error"
+sb_assert_match "$(cat "$work/bad.err")" "bad.yaml:[0-9]+:[0-9]+: " \
+    "broken YAML names file:line:column"
+
 # ---------------------------------------------------------------- after
 run_load 40 "$work/after.json"
 wait_load "$LOAD_PID" "$work/after.json"

@@ -122,6 +122,24 @@ sb_assert_json "$work/out" '.recommendation.KeepAliveTimeout < 5 and .recommenda
 run 4 plan --conn-rate 150 --keepalive-timeout 5 --hold-time 6.6 --pss 200M --memory 2G
 sb_assert_match "$(cat "$work/out")" "cannot carry 150 new clients/s" "hardware too small"
 
+# ------------------------------------------------ the YAML file
+# a key from --config changes the plan; the command line wins; a bad file
+# names file:line:column and is a usage error
+printf 'spike_factor: 4\nmpm: worker\n' >"$work/sbtune.yaml"
+run 0 plan --config "$work/sbtune.yaml" --busy-rate 50 --hold-time 7 --format json
+sb_assert_json "$work/out" '.inputs.design_conn_per_s == 200 and .inputs.mpm == "worker"' \
+    "spike_factor and mpm from the file"
+run 0 plan --config "$work/sbtune.yaml" --busy-rate 50 --hold-time 7 --spike-factor 2 --format json
+sb_assert_json "$work/out" '.inputs.design_conn_per_s == 100' "the command line wins over the file"
+printf '# sbtune\nspike_factor: 400\n' >"$work/bad.yaml"
+run 2 plan --config "$work/bad.yaml" --busy-rate 50 --hold-time 7
+sb_assert_match "$(cat "$work/err")" "bad.yaml:2:15: spike_factor must be a number from 1 to 100"
+printf 'hold_time: 7\n' >"$work/bad.yaml"
+run 2 plan --config "$work/bad.yaml" --busy-rate 50
+sb_assert_match "$(cat "$work/err")" "bad.yaml:1:1: 'hold_time' is a command-line option"
+run 2 plan --config "$work/missing.yaml" --busy-rate 50 --hold-time 7
+sb_assert_match "$(cat "$work/err")" "missing.yaml: cannot open"
+
 # ------------------------------------------------ usage (2)
 run 2 plan
 sb_assert_match "$(cat "$work/err")" "give --hold-time"

@@ -3,6 +3,7 @@
 #include "sb_unit.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 #include <apr_general.h>
@@ -183,6 +184,117 @@ START_TEST(getopt_table_matches)
 }
 END_TEST
 
+START_TEST(tuner_types_and_unset)
+{
+    /* empty defaults are unset */
+    ck_assert(isnan(cfg.conn_rate));
+    ck_assert_int_eq(cfg.slots, -1);
+    ck_assert(cfg.pss == -1);
+    ck_assert_str_eq(cfg.mpm, "");
+    ck_assert(cfg.target_wait == 0.01);
+    ck_assert(cfg.memory_reserve == 0);
+    /* sizes */
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "pss", "20M", "--pss", SB_PROG_PLAN, err,
+                                   sizeof(err)), 0);
+    ck_assert(cfg.pss == 20 * 1048576);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "memory", "1.5GiB", "--memory", SB_PROG_REPORT,
+                                   err, sizeof(err)), 0);
+    ck_assert(cfg.memory == 1610612736);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "pss", "10Q", "--pss", SB_PROG_PLAN, err,
+                                   sizeof(err)), -1);
+    ck_assert_str_eq(err, "--pss takes a size in bytes of at least 1 (suffixes K, M, G, T),"
+                     " not '10Q'");
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "pss", "0", "--pss", SB_PROG_PLAN, err,
+                                   sizeof(err)), -1);
+    /* probabilities */
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "target_wait", "2%", "--target-wait",
+                                   SB_PROG_PLAN, err, sizeof(err)), 0);
+    ck_assert(fabs(cfg.target_wait - 0.02) < 1e-12);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "target_wait", "60%", "--target-wait",
+                                   SB_PROG_PLAN, err, sizeof(err)), -1);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "target_wait", "%", "--target-wait",
+                                   SB_PROG_PLAN, err, sizeof(err)), -1);
+    /* back to unset */
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "pss", "", "f:1:1", SB_PROG_ALL, err,
+                                   sizeof(err)), 0);
+    ck_assert(cfg.pss == -1);
+    /* sbtune's own options from the command line: "--x takes" */
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "conn_rate", "fast", "--conn-rate",
+                                   SB_PROG_PLAN, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "--conn-rate takes a number from 0 to 1e+07, not 'fast'");
+    /* program scope per subcommand */
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "conn_rate", "5", "--conn-rate",
+                                   SB_PROG_REPORT, err, sizeof(err)), -1);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "snippet", "/x", "--snippet",
+                                   SB_PROG_APPLY, err, sizeof(err)), 0);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "snippet", "/y", "--snippet",
+                                   SB_PROG_REPORT, err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.snippet, "/y");
+}
+END_TEST
+
+START_TEST(lists_repeat)
+{
+    ck_assert_str_eq(cfg.set, "");
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "set", "KeepAlive=On", "--set", SB_PROG_APPLY,
+                                   err, sizeof(err)), 0);
+    ck_assert_int_eq(sb_config_set(&cfg, pool, "set", "MaxClients=4", "--set", SB_PROG_APPLY,
+                                   err, sizeof(err)), 0);
+    ck_assert_str_eq(cfg.set, "KeepAlive=On\nMaxClients=4");
+}
+END_TEST
+
+START_TEST(command_line_options_are_not_keys)
+{
+    char want[512];
+    int i;
+
+    write_file("history: /x\nwindow_days: 3\nthreshold: 20\nsnippet: /etc/s.conf\n");
+    ck_assert_msg(sb_config_load(&cfg, pool, path, err, sizeof(err)) == 0, "%s", err);
+    ck_assert(cfg.window_days == 3 && cfg.threshold == 20);
+    ck_assert_str_eq(cfg.snippet, "/etc/s.conf");
+    write_file("history: /x\nset: KeepAlive=Off\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    snprintf(want, sizeof(want), "%s:2:1: 'set' is a command-line option, not a key of the"
+             " file (see sbtune.yaml(5))", path);
+    ck_assert_str_eq(err, want);
+    /* every command-line-only option is refused in the file, every other accepted */
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        char text[128];
+
+        snprintf(text, sizeof(text), "%s: %s\n", o->key, o->def[0] ? o->def : "~");
+        write_file(text);
+        ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)),
+                         (o->flags & SB_CF_CMDLINE) ? -1 : 0);
+    }
+}
+END_TEST
+
+START_TEST(subcommand_getopt_tables)
+{
+    struct option lo[128];
+    unsigned progs[] = { SB_PROG_PLAN, SB_PROG_REPORT, SB_PROG_APPLY };
+    int p, i, n;
+
+    for (p = 0; p < 3; p++) {
+        int seen_format = 0, seen_snippet = 0, seen_conn = 0;
+
+        n = sb_config_getopt(lo, 128, progs[p], 1000, pool);
+        ck_assert_int_gt(n, 5);
+        for (i = 0; i < n; i++) {
+            seen_format |= strcmp(lo[i].name, "format") == 0;
+            seen_snippet |= strcmp(lo[i].name, "snippet") == 0;
+            seen_conn |= strcmp(lo[i].name, "conn-rate") == 0;
+            ck_assert(sb_config_options[lo[i].val - 1000].programs & progs[p]);
+        }
+        ck_assert_int_eq(seen_format, progs[p] != SB_PROG_APPLY);
+        ck_assert_int_eq(seen_snippet, progs[p] != SB_PROG_PLAN);
+        ck_assert_int_eq(seen_conn, progs[p] == SB_PROG_PLAN);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -197,6 +309,10 @@ int main(void)
     tcase_add_test(tc, missing_file_is_named);
     tcase_add_test(tc, program_scope_applies_on_the_command_line);
     tcase_add_test(tc, getopt_table_matches);
+    tcase_add_test(tc, tuner_types_and_unset);
+    tcase_add_test(tc, lists_repeat);
+    tcase_add_test(tc, command_line_options_are_not_keys);
+    tcase_add_test(tc, subcommand_getopt_tables);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
