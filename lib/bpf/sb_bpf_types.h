@@ -65,4 +65,12 @@ struct sock {
     __u16 sk_protocol;
 } __attribute__((preserve_access_index));
 
+/* inet_sport is the local port in network order.  It outlives skc_num,
+ * which inet_put_port() zeroes when tcp_set_state() moves a socket to
+ * TCP_CLOSE, before the tracepoint fires. */
+struct inet_sock {
+    struct sock sk;
+    __be16 inet_sport;
+} __attribute__((preserve_access_index));
+
 #endif

@@ -6,12 +6,15 @@
  * the child when the handshake's last ACK arrives) then SYN_RECV ->
  * ESTABLISHED (tcp_rcv_state_process), once per child: the second is the
  * arrival.  The child already sits in the listener's accept queue then,
- * whether or not httpd accepts it.
+ * whether or not httpd accepts it.  At any move to CLOSE the local port
+ * is read from inet_sport: the kernel has released the port (skc_num 0)
+ * by then.
  */
 #include "sb_bpf_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 
 #include "sb_conn_shared.h"
 
@@ -86,7 +89,14 @@ int BPF_PROG(sb_conn_state, const struct sock *sk, const int oldstate, const int
         return 0;
     }
     port = sk->__sk_common.skc_num;
+    if (port == 0) {
+        port = bpf_ntohs(BPF_CORE_READ((const struct inet_sock *)sk, inet_sport));
+    }
     if (!bpf_map_lookup_elem(&ports, &port)) {
+        /* a port no longer watched may leave connections in the map */
+        if (newstate == SB_TCP_CLOSE) {
+            bpf_map_delete_elem(&conns, &key);
+        }
         return 0;
     }
     now = bpf_ktime_get_ns();

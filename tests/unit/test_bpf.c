@@ -4,7 +4,7 @@
  * port-set bounds, close on a failed handle and twice.  Where the source
  * is built and this runs as root on a kernel with BTF it also loads it,
  * counts one loopback connection on a watched port and none on a port no
- * longer watched, and checks that user nobody gets APR_EACCES saying
+ * longer watched, resets by either side, and checks that user nobody gets APR_EACCES saying
  * which capabilities are missing, without leaking a descriptor per try.
  */
 #include "config.h"
@@ -151,10 +151,12 @@ static int listener(uint16_t *port)
     return fd;
 }
 
-/* Connect to port, accept, and let the client close first. */
-static void one_client_close(int lfd, uint16_t port)
+/* Connect to port, accept, and close: the client first, or one side with
+ * a reset (SO_LINGER 0) when rst_by is 'c' or 's'. */
+static void one_conn(int lfd, uint16_t port, int rst_by)
 {
     struct sockaddr_in a;
+    struct linger lg = { 1, 0 };
     int c = socket(AF_INET, SOCK_STREAM, 0), s;
 
     memset(&a, 0, sizeof(a));
@@ -164,29 +166,51 @@ static void one_client_close(int lfd, uint16_t port)
     ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
     s = accept(lfd, NULL, NULL);
     ck_assert_int_ge(s, 0);
-    close(c);
-    close(s);
+    if (rst_by) {
+        ck_assert_int_eq(setsockopt(rst_by == 'c' ? c : s, SOL_SOCKET, SO_LINGER, &lg,
+                                    sizeof(lg)), 0);
+    }
+    if (rst_by == 's') {
+        close(s);
+        close(c);
+    }
+    else {
+        close(c);
+        close(s);
+    }
 }
+
+static void one_client_close(int lfd, uint16_t port)
+{
+    one_conn(lfd, port, 0);
+}
+
+typedef struct {
+    int n;
+    sb_bpf_closer_t closer;
+    uint16_t port;
+} closes_t;
 
 static void on_close(void *baton, double lifetime_s, sb_bpf_closer_t closer, uint16_t port)
 {
-    int *n = baton;
+    closes_t *cl = baton;
 
-    ck_assert_int_eq(closer, SB_BPF_CLOSED_CLIENT);
+    ck_assert_int_eq(closer, cl->closer);
+    ck_assert_int_eq(port, cl->port);
     ck_assert(lifetime_s >= 0 && lifetime_s < 5);
-    ck_assert_int_ne(port, 0);
-    (*n)++;
+    cl->n++;
 }
 
-/* Poll until the counts show want closes by the client (2 s at most). */
-static void poll_until(sb_bpf_t *b, sb_bpf_counts_t *c, uint64_t want, int *records)
+/* Poll until the counts show want closes (2 s at most). */
+static void poll_until(sb_bpf_t *b, sb_bpf_counts_t *c, uint64_t want, closes_t *cl)
 {
     struct timespec tick = { 0, 10 * 1000 * 1000 };
     int i;
 
     for (i = 0; i < 200; i++) {
-        ck_assert_int_eq(sb_bpf_poll(b, c, on_close, records), APR_SUCCESS);
-        if (c->closed_client >= want && (uint64_t)*records >= want) {
+        ck_assert_int_eq(sb_bpf_poll(b, c, on_close, cl), APR_SUCCESS);
+        if (c->closed_server + c->closed_client + c->closed_reset >= want
+            && (uint64_t)cl->n >= want) {
             return;
         }
         nanosleep(&tick, NULL);
@@ -199,7 +223,8 @@ START_TEST(counts_a_watched_port_only)
     sb_bpf_counts_t c;
     sb_kernel_ports_t ports = { 0 };
     uint16_t p1, p2;
-    int l1, l2, records = 0;
+    int l1, l2;
+    closes_t cl = { 0, SB_BPF_CLOSED_CLIENT, 0 };
 
     if (!can_load()) {
         fprintf(stderr, "# counts_a_watched_port_only: needs the BPF source, root and BTF\n");
@@ -211,23 +236,39 @@ START_TEST(counts_a_watched_port_only)
     ports.nports = 1;
     ports.port[0] = p1;
     ck_assert_int_eq(sb_bpf_set_ports(b, &ports), APR_SUCCESS);
+    cl.port = p1;
     one_client_close(l1, p1);
     one_client_close(l2, p2);
-    poll_until(b, &c, 1, &records);
+    poll_until(b, &c, 1, &cl);
     ck_assert_uint_eq(c.arrivals, 1);
     ck_assert_uint_eq(c.closed_client, 1);
     ck_assert_uint_eq(c.closed_server + c.closed_reset + c.untracked + c.lost, 0);
-    ck_assert_int_eq(records, 1);
+    ck_assert_int_eq(cl.n, 1);
 
     /* replaced: p2 only */
     ports.port[0] = p2;
     ck_assert_int_eq(sb_bpf_set_ports(b, &ports), APR_SUCCESS);
+    cl.port = p2;
     one_client_close(l1, p1);
     one_client_close(l2, p2);
-    poll_until(b, &c, 2, &records);
+    poll_until(b, &c, 2, &cl);
     ck_assert_uint_eq(c.arrivals, 2);
     ck_assert_uint_eq(c.closed_client, 2);
-    ck_assert_int_eq(records, 2);
+    ck_assert_int_eq(cl.n, 2);
+
+    /* resets, by the client and by the server (the kernel has released
+     * the local port when the socket reaches CLOSE) */
+    cl.closer = SB_BPF_CLOSED_RESET;
+    one_conn(l2, p2, 'c');
+    poll_until(b, &c, 3, &cl);
+    ck_assert_uint_eq(c.closed_reset, 1);
+    one_conn(l2, p2, 's');
+    poll_until(b, &c, 4, &cl);
+    ck_assert_uint_eq(c.arrivals, 4);
+    ck_assert_uint_eq(c.closed_reset, 2);
+    ck_assert_uint_eq(c.closed_client, 2);
+    ck_assert_uint_eq(c.closed_server + c.untracked + c.lost, 0);
+    ck_assert_int_eq(cl.n, 4);
     close(l1);
     close(l2);
     sb_bpf_close(b);
