@@ -174,12 +174,12 @@ sb_httpd_stop
 
 # ---------------------------------------------------------------- 4. overload
 # 2 slots, each connection holds one for >= 0.3 s (2 requests 0.3 s apart):
-# 2 slots serve < 7 connections/s; 20 arrive within 0.5 s at a queue of 2.
+# 2 slots serve < 7 connections/s; about 40 arrive within 1 s at a queue of 2.
 sb_httpd_start bpfover mpm=prefork server_limit=2 max_workers=2 start_servers=2 min_spare=1 \
     max_spare=2 listen_backlog=2 keepalive=On keepalive_timeout=5
 probe_start over
 ovf0=$(listen_overflows)
-sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 40 --duration 0.5 --requests 2 --gap 0.3 \
+sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 40 --duration 1 --requests 2 --gap 0.3 \
     --gap-dist fixed --close --seed 14 --timeout 20 --drain 20 --json-out "$work/over.json"
 lgpid=$SB_BG_PID
 inflight=0
