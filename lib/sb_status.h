@@ -64,4 +64,17 @@ apr_status_t sb_status_fetch(const sb_status_opts_t *opts, apr_pool_t *p,
                              sb_sample_t **out, sb_status_report_t *report,
                              char *errbuf, apr_size_t errlen);
 
+/* KeepAlive as the status URL's response headers show it. */
+typedef struct {
+    int keepalive_hdr;          /* a Keep-Alive header came back */
+    int timeout;                /* its timeout=N, -1 absent */
+    int conn_close;             /* Connection: close */
+} sb_status_keepalive_t;
+
+/* GET opts->url with "Connection: Keep-Alive" (httpd answers with
+ * "Keep-Alive: timeout=N" only to a client that asks) and fill h from the
+ * response headers; the body is discarded.  Returns 0, or -1 when it did
+ * not answer. */
+int sb_status_keepalive(const sb_status_opts_t *opts, sb_status_keepalive_t *h);
+
 #endif

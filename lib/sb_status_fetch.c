@@ -314,3 +314,78 @@ apr_status_t sb_status_fetch(const sb_status_opts_t *opts, apr_pool_t *p,
     free(b.data);
     return rv;
 }
+
+/* ---------------------------------------------------------------- keep-alive probe */
+
+static size_t ka_header_cb(char *buf, size_t size, size_t n, void *baton)
+{
+    sb_status_keepalive_t *h = baton;
+    size_t len = size * n;
+    char line[256];
+    char *v;
+
+    if (len >= sizeof(line)) {
+        return len;
+    }
+    memcpy(line, buf, len);
+    line[len] = '\0';
+    if (strncasecmp(line, "Keep-Alive:", 11) == 0) {
+        h->keepalive_hdr = 1;
+        v = strstr(line, "timeout=");
+        if (v) {
+            h->timeout = atoi(v + 8);
+        }
+    }
+    else if (strncasecmp(line, "Connection:", 11) == 0 && strcasestr(line, "close")) {
+        h->conn_close = 1;
+    }
+    return len;
+}
+
+static size_t discard_body(char *buf, size_t size, size_t n, void *baton)
+{
+    return size * n;
+}
+
+int sb_status_keepalive(const sb_status_opts_t *o, sb_status_keepalive_t *h)
+{
+    CURL *curl;
+    struct curl_slist *hdrs;
+    CURLcode rc;
+    long code = 0;
+
+    memset(h, 0, sizeof(*h));
+    h->timeout = -1;
+    if (!o->url || sb_status_global_init() != 0 || (curl = curl_easy_init()) == NULL) {
+        return -1;
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, o->url);
+    curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, ka_header_cb);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, h);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard_body);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 3000L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_USERAGENT, SB_USER_AGENT);
+    if (o->user && o->password) {
+        curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(curl, CURLOPT_USERNAME, o->user);
+        curl_easy_setopt(curl, CURLOPT_PASSWORD, o->password);
+    }
+    if (o->ca_file) {
+        curl_easy_setopt(curl, CURLOPT_CAINFO, o->ca_file);
+    }
+    if (o->insecure) {
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    /* httpd answers with "Keep-Alive: timeout=N" only to a client that asks */
+    hdrs = curl_slist_append(NULL, "Connection: Keep-Alive");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, hdrs);
+    rc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(curl);        /* closes the kept-alive connection */
+    curl_slist_free_all(hdrs);
+    return rc == CURLE_OK && code > 0 ? 0 : -1;
+}

@@ -424,7 +424,7 @@ static int step_baseline(sbtune_ctx_t *c, run_t *r)
 {
     c->ka_before = -1;
     if (c->o->status_url && r->eff.keepalive < 0 && r->eff.keepalive_timeout >= 0) {
-        sbtune_ka_hdr_t ka;
+        sb_status_keepalive_t ka;
 
         if (sbtune_observe_keepalive(&c->obs, &ka) == 0) {
             c->ka_before = ka.keepalive_hdr ? 1 : 0;

@@ -11,7 +11,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
-#include "sb_shm.h"
+#include "sb_source.h"
 #include "sb_status.h"
 #include "sbtune_apply.h"
 
@@ -88,7 +88,7 @@ typedef struct {
     const char *scoreboard;     /* ScoreBoardFile, or NULL */
     const char *status_url;     /* mod_status URL, or NULL */
     sb_status_opts_t sopts;
-    sb_shm_t *shm;              /* attached at the first look */
+    sb_source_t *src;           /* attaches at the first look */
 } sbtune_observer_t;
 
 /* Set up w for o's sources (scoreboard and/or status URL with its auth);
@@ -101,18 +101,11 @@ void sbtune_observer_init(sbtune_observer_t *w, const sbtune_apply_opts_t *o, ap
  * source answered; ob->err says why. */
 void sbtune_observe(sbtune_observer_t *w, sbtune_obs_t *ob, apr_pool_t *p);
 
-/* KeepAlive as the status URL's response headers show it. */
-typedef struct {
-    int keepalive_hdr;          /* a Keep-Alive header came back */
-    int timeout;                /* its timeout=N, -1 absent */
-    int conn_close;             /* Connection: close */
-} sbtune_ka_hdr_t;
-
 /* Ask the status URL with "Connection: Keep-Alive" and fill h.  Returns
  * 0, or -1 when it did not answer. */
-int sbtune_observe_keepalive(sbtune_observer_t *w, sbtune_ka_hdr_t *h);
+int sbtune_observe_keepalive(sbtune_observer_t *w, sb_status_keepalive_t *h);
 
-/* Detach from the scoreboard. */
+/* Detach from the scoreboard (w's memory goes with its pool). */
 void sbtune_observer_close(sbtune_observer_t *w);
 
 /* ------------------------------------------------------------------ the procedure */

@@ -123,7 +123,7 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
 {
     double deadline = sbtune_now_s() + c->o->verify_timeout_s;
     sbtune_obs_t ob;
-    sbtune_ka_hdr_t ka;
+    sb_status_keepalive_t ka;
     int mrw_ok = d->max_request_workers < 0 || !c->o->status_url;
     int sl_ok, ka_ok;
     int want_ka = d->keepalive, want_kat = d->keepalive_timeout;
