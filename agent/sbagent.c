@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <math.h>
 #include <unistd.h>
 
 #include <apr_general.h>
@@ -25,12 +26,13 @@
 #include "sb_httpd.h"
 #include "sbagent.h"
 
-/* Options of sbagent alone; the shared ones come from sb_config_options. */
+/* Options of sbagent alone that take no value from the table; --count,
+ * --interval, --duration and the shared ones are entries of
+ * sb_config_options. */
 enum {
     OPT_ONCE = 'o', OPT_JSON = 'j', OPT_HELP = 'h', OPT_VERSION = 'V',
-    OPT_WORKERS = 'w', OPT_COUNT = 'n', OPT_INTERVAL = 'i', OPT_CONFIG = 'c',
-    OPT_SHOW_CLIENTS = 256, OPT_DURATION, OPT_CHECK_CONFIG,
-    OPT_SHARED_BASE = 1000
+    OPT_WORKERS = 'w', OPT_CONFIG = 'c',
+    OPT_SHOW_CLIENTS = 256, OPT_CHECK_CONFIG
 };
 
 static const sb_cli_opt_t opts[] = {
@@ -38,14 +40,8 @@ static const sb_cli_opt_t opts[] = {
       "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_ONCE, "once", no_argument, NULL,
       "take one sample, print it and exit (same as --count 1)" },
-    { OPT_COUNT, "count", required_argument, "N",
-      "take N raw samples, one per --interval, print each, then exit" },
-    { OPT_INTERVAL, "interval", required_argument, "SECONDS",
-      "time between samples with --count (default 1, at least 0.01)" },
     { OPT_JSON, "json", no_argument, NULL,
       "print JSON: one object per sample, or per second in daemon mode" },
-    { OPT_DURATION, "duration", required_argument, "SECONDS",
-      "daemon mode: stop after this long" },
     { OPT_WORKERS, "workers", no_argument, NULL,
       "with --once/--count: include one record per worker slot and per process" },
     { OPT_SHOW_CLIENTS, "show-clients", no_argument, NULL,
@@ -65,27 +61,13 @@ static void usage(FILE *out, const char *prog)
             "client arrival rate.  With --once or --count, print raw samples; without,\n"
             "run as the measuring daemon (per-second figures, history, export).\n\n", prog);
     sb_cli_help(out, opts, (int)NOPTS);
+    sb_config_help_cmdline(out, SB_PROG_AGENT, 1);
     fprintf(out, "\nOptions that are also keys of the YAML file (the key of --status-url is status_url):\n");
-    sb_config_help(out, SB_PROG_AGENT);
+    sb_config_help_cmdline(out, SB_PROG_AGENT, 0);
     fprintf(out,
             "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
             "3 source unavailable.  See sbagent(8) and sbtune.yaml(5).\n");
 }
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi) {
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 
 static const struct {
     int flag;
@@ -275,153 +257,98 @@ static int sample_mode(const sb_config_t *cfg, const sb_agent_cli_t *cli, apr_po
     return SB_EXIT_OK;
 }
 
+/* sbagent's own options (sb_cli_t.fn). */
+typedef struct {
+    sb_agent_cli_t *cli;
+    int check_only;
+} args_t;
+
+static int own_option(void *baton, int id, const char *arg)
+{
+    args_t *a = baton;
+
+    switch (id) {
+    case OPT_ONCE: a->cli->once = 1; break;
+    case OPT_JSON: a->cli->json = 1; break;
+    case OPT_WORKERS: a->cli->flags |= SB_JSON_WORKERS; break;
+    case OPT_SHOW_CLIENTS: a->cli->flags |= SB_JSON_PRIVATE; break;
+    case OPT_CHECK_CONFIG: a->check_only = 1; break;
+    case OPT_HELP:
+        usage(stdout, "sbagent");
+        return SB_EXIT_OK;
+    case OPT_VERSION:
+        printf("sbagent (%s) %s\nbuilt against httpd %s scoreboard layout\n",
+               PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
+        return SB_EXIT_OK;
+    }
+    return -1;
+}
+
+/* What the options mean together; 0 or an exit code. */
+static int check_options(const sb_config_t *cfg, sb_agent_cli_t *cli, apr_pool_t *pool)
+{
+    const char *prog = "sbagent";
+    char err[1024];
+
+    if (cli->once && cfg->count > 1) {
+        fprintf(stderr, "%s: --once and --count %d contradict each other\n", prog, cfg->count);
+        return SB_EXIT_USAGE;
+    }
+    cli->count = cli->once ? 1 : cfg->count > 0 ? cfg->count : 0;
+    cli->interval = (apr_interval_time_t)(cfg->interval * APR_USEC_PER_SEC);
+    cli->duration = isnan(cfg->duration) ? 0
+                    : (apr_interval_time_t)(cfg->duration * APR_USEC_PER_SEC);
+    if (!cfg->scoreboard[0] && !cfg->status_url[0]) {
+        fprintf(stderr, "%s: give a source: --scoreboard PATH (httpd's ScoreBoardFile) "
+                "and/or --status-url URL\nTry '%s --help' for more information.\n", prog, prog);
+        return SB_EXIT_USAGE;
+    }
+    if (cli->count > 0 && cfg->scoreboard[0] && cfg->status_url[0]) {
+        fprintf(stderr, "%s: with --once/--count give exactly one source: --scoreboard PATH "
+                "or --status-url URL\n", prog);
+        return SB_EXIT_USAGE;
+    }
+    if ((cli->flags & SB_JSON_PRIVATE) && !(cli->flags & SB_JSON_WORKERS)) {
+        fprintf(stderr, "%s: --show-clients needs --workers\n", prog);
+        return SB_EXIT_USAGE;
+    }
+    if (sb_source_opts_from_config(&cli->sopts, cfg, pool, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, err);
+        return SB_EXIT_USAGE;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    struct option lopts[NOPTS + 64];
-    char shortopts[2 * NOPTS + 8];
-    int nl = 0;
     apr_pool_t *pool;
     sb_config_t cfg;
     sb_agent_cli_t cli;
-    const char *config_file = NULL;
-    const char *prog = "sbagent";
-    char err[1024];
-    int c, check_only = 0;
-    sb_config_cmdline_t cmdline;
+    args_t args;
+    sb_cli_t spec = { "sbagent", SB_PROG_AGENT, opts, (int)NOPTS, OPT_CONFIG, SB_DEFAULT_CONFIG,
+                      own_option, &args };
     int rc;
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
     apr_pool_create(&pool, NULL);
     memset(&cli, 0, sizeof(cli));
-    memset(&cmdline, 0, sizeof(cmdline));
-    cli.interval = apr_time_from_sec(1);
-
-    shortopts[0] = '\0';
-    nl = sb_cli_getopt(opts, (int)NOPTS, lopts, (int)NOPTS, shortopts);
-    /* -s and -u stay as short forms of the two sources */
-    strcat(shortopts, "s:u:");
-    nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
-                           SB_PROG_AGENT, OPT_SHARED_BASE, pool);
-    memset(&lopts[nl], 0, sizeof(lopts[nl]));
-
-    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
-        long v;
-        switch (c) {
-        case OPT_CONFIG: config_file = optarg; break;
-        case OPT_ONCE: cli.once = 1; break;
-        case OPT_JSON: cli.json = 1; break;
-        case OPT_WORKERS: cli.flags |= SB_JSON_WORKERS; break;
-        case OPT_SHOW_CLIENTS: cli.flags |= SB_JSON_PRIVATE; break;
-        case OPT_CHECK_CONFIG: check_only = 1; break;
-        case OPT_COUNT:
-            if (parse_long(optarg, 1, 100000000, &v) != 0) {
-                fprintf(stderr, "%s: --count takes a number from 1 to 100000000, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            cli.count = v;
-            break;
-        case OPT_INTERVAL:
-        case OPT_DURATION: {
-            char *end;
-            double d;
-            errno = 0;
-            d = strtod(optarg, &end);
-            if (c == OPT_INTERVAL
-                && (errno || end == optarg || *end || !(d >= 0.01 && d <= 86400))) {
-                fprintf(stderr, "%s: --interval takes seconds from 0.01 to 86400, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            if (c == OPT_DURATION
-                && (errno || end == optarg || *end || !(d > 0 && d <= 1e9))) {
-                fprintf(stderr, "%s: --duration takes seconds (more than 0), not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            if (c == OPT_INTERVAL) {
-                cli.interval = (apr_interval_time_t)(d * APR_USEC_PER_SEC);
-            }
-            else {
-                cli.duration = (apr_interval_time_t)(d * APR_USEC_PER_SEC);
-            }
-            break;
-        }
-        case 's':
-        case 'u':
-            if (sb_config_cmdline_add(&cmdline, c == 's' ? "scoreboard" : "status_url", optarg,
-                                      c == 's' ? "-s" : "-u") != 0) {
-                fprintf(stderr, "%s: too many options\n", prog);
-                return SB_EXIT_USAGE;
-            }
-            break;
-        case OPT_HELP:
-            usage(stdout, prog);
-            return SB_EXIT_OK;
-        case OPT_VERSION:
-            printf("sbagent (%s) %s\nbuilt against httpd %s scoreboard layout\n",
-                   PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
-            return SB_EXIT_OK;
-        default:
-            rc = sb_config_cmdline_getopt(&cmdline, c, OPT_SHARED_BASE, optarg);
-            if (rc == 0) {
-                break;
-            }
-            if (rc < 0) {
-                fprintf(stderr, "%s: too many options\n", prog);
-                return SB_EXIT_USAGE;
-            }
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return SB_EXIT_USAGE;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
-                prog, argv[optind], prog);
-        return SB_EXIT_USAGE;
-    }
+    memset(&args, 0, sizeof(args));
+    args.cli = &cli;
 
     /* defaults, then the file, then the command line */
-    if (sb_config_resolve(&cfg, pool, &config_file, SB_DEFAULT_CONFIG, &cmdline,
-                          SB_PROG_AGENT, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return SB_EXIT_USAGE;
+    if ((rc = sb_cli_parse(&spec, argc, argv, &cfg, pool, &cli.config_file, &cli.cmdline)) >= 0) {
+        return rc;
     }
-    cli.config_file = config_file;
-    cli.cmdline = &cmdline;
-
-    if (cli.once && cli.count > 1) {
-        fprintf(stderr, "%s: --once and --count %ld contradict each other\n", prog, cli.count);
-        return SB_EXIT_USAGE;
+    if ((rc = check_options(&cfg, &cli, pool)) != 0) {
+        return rc;
     }
-    if (cli.once) {
-        cli.count = 1;
-    }
-    if (!cfg.scoreboard[0] && !cfg.status_url[0]) {
-        fprintf(stderr, "%s: give a source: --scoreboard PATH (httpd's ScoreBoardFile) "
-                "and/or --status-url URL\nTry '%s --help' for more information.\n", prog, prog);
-        return SB_EXIT_USAGE;
-    }
-    if (cli.count > 0 && cfg.scoreboard[0] && cfg.status_url[0]) {
-        fprintf(stderr, "%s: with --once/--count give exactly one source: --scoreboard PATH "
-                "or --status-url URL\n", prog);
-        return SB_EXIT_USAGE;
-    }
-    if ((cli.flags & SB_JSON_PRIVATE) && !(cli.flags & SB_JSON_WORKERS)) {
-        fprintf(stderr, "%s: --show-clients needs --workers\n", prog);
-        return SB_EXIT_USAGE;
-    }
-    if (sb_source_opts_from_config(&cli.sopts, &cfg, pool, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return SB_EXIT_USAGE;
-    }
-    if (check_only) {
-        if (config_file) {
-            printf("%s: configuration OK (%s)\n", prog, config_file);
+    if (args.check_only) {
+        if (cli.config_file) {
+            printf("sbagent: configuration OK (%s)\n", cli.config_file);
         }
         else {
-            printf("%s: configuration OK\n", prog);
+            printf("sbagent: configuration OK\n");
         }
         return SB_EXIT_OK;
     }

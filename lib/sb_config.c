@@ -21,9 +21,9 @@
 const sb_config_opt_t sb_config_options[] = {
     /* sources */
     { "scoreboard", SB_CT_STRING, A | T | R | Y, OFF(scoreboard), "", 0, 0, NULL, "PATH",
-      "httpd's ScoreBoardFile: read the scoreboard from shared memory", 0 },
+      "httpd's ScoreBoardFile: read the scoreboard from shared memory", SB_CF_SHORT('s') },
     { "status_url", SB_CT_STRING, A | T | R | Y, OFF(status_url), "", 0, 0, NULL, "URL",
-      "mod_status URL (\"?auto\" is added): the fallback or remote source", 0 },
+      "mod_status URL (\"?auto\" is added): the fallback or remote source", SB_CF_SHORT('u') },
     { "status_user", SB_CT_STRING, A | T | R | Y, OFF(status_user), "", 0, 0, NULL, "USER",
       "mod_status basic auth user", 0 },
     { "status_password_file", SB_CT_STRING, A | T | R | Y, OFF(status_password_file), "", 0, 0,
@@ -44,6 +44,9 @@ const sb_config_opt_t sb_config_options[] = {
       "SECONDS", "seconds between mod_status scrapes when it is the only source", 0 },
     { "kernel_hz", SB_CT_DOUBLE, A | T, OFF(kernel_hz), "2", 0, 100, NULL, "HZ",
       "kernel socket samples per second (0: off)", 0 },
+    { "kernel_source", SB_CT_ENUM, A | T, OFF(kernel_source), "auto", 0, 0, "auto|bpf|diag",
+      "SOURCE", "connection arrivals and lifetimes from eBPF (bpf), sock_diag samples only"
+      " (diag), or eBPF where it loads (auto)", 0 },
     { "ports", SB_CT_STRING, A | T, OFF(ports), "", 0, 0, NULL, "LIST",
       "httpd's listen ports, e.g. 80,443 (default: found from httpd's processes)", 0 },
     { "httpd_pidfile", SB_CT_STRING, A | T, OFF(httpd_pidfile), "", 0, 0, NULL, "FILE",
@@ -79,9 +82,9 @@ const sb_config_opt_t sb_config_options[] = {
       "seconds a client holds a slot: its requests, the gaps, the final keep-alive wait", C },
     { "active_time", SB_CT_DOUBLE, P, OFF(active_time), "", 0, 86400, NULL, "S",
       "instead of --hold-time: seconds of requests and gaps; hold = this + the timeout", C },
-    { "keepalive_timeout", SB_CT_DOUBLE, P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
-      "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; default 5; report: else what"
-      " the snippet says)", C },
+    { "keepalive_timeout", SB_CT_DOUBLE, T | P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
+      "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; plan: default 5; report: else"
+      " what the snippet says; sbtop: named in the capacity line, default unknown)", C },
     { "service_time", SB_CT_DOUBLE, P, OFF(service_time), "", 0, 86400, NULL, "S",
       "service time per request, s (sizes the event MPM and KeepAlive Off)", C },
     { "requests_per_conn", SB_CT_DOUBLE, P, OFF(requests_per_conn), "", 1, 1e6, NULL, "N",
@@ -127,8 +130,9 @@ const sb_config_opt_t sb_config_options[] = {
     /* sbtune report */
     { "window_days", SB_CT_DOUBLE, R, OFF(window_days), "7", 0.001, 3650, NULL, "DAYS",
       "history window to plan from", 0 },
-    { "max_request_workers", SB_CT_INT, R, OFF(max_request_workers), "", 1, 1000000, NULL,
-      "N", "the current MaxRequestWorkers (default: the snippet's, else httpd's)", C },
+    { "max_request_workers", SB_CT_INT, T | R, OFF(max_request_workers), "", 1, 1000000, NULL,
+      "N", "the current MaxRequestWorkers (report: default the snippet's, else httpd's;"
+      " sbtop: default from mod_status for prefork, else all slots)", C },
     { "server_limit", SB_CT_INT, R, OFF(server_limit), "", 1, 200000, NULL, "N",
       "the current ServerLimit (default: the snippet's, else httpd's)", C },
     { "thread_limit", SB_CT_INT, R, OFF(thread_limit), "", 1, 100000, NULL, "N",
@@ -185,6 +189,20 @@ const sb_config_opt_t sb_config_options[] = {
       "why (the arithmetic): the snippet's header and the history row", C },
     { "data", SB_CT_STRING, Y, OFF(data), "", 0, 0, NULL, "TEXT",
       "from what data, for the snippet's header", C },
+    /* sbagent's and sbtop's own */
+    { "count", SB_CT_INT, A, OFF(count), "", 1, 100000000, NULL, "N",
+      "take N raw samples, one per --interval, print each, then exit", C | SB_CF_SHORT('n') },
+    { "interval", SB_CT_DOUBLE, A, OFF(interval), "1", 0.01, 86400, NULL, "SECONDS",
+      "time between samples with --count", C | SB_CF_SHORT('i') },
+    { "duration", SB_CT_DOUBLE, A, OFF(duration), "", 0.001, 1e9, NULL, "SECONDS",
+      "daemon mode: stop after this long", C },
+    { "iterations", SB_CT_INT, T, OFF(iterations), "", 1, 100000000, NULL, "N",
+      "stop after N frames (batch mode default 1; interactive: unlimited)",
+      C | SB_CF_SHORT('n') },
+    { "delay", SB_CT_DOUBLE, T, OFF(delay), "1", 0.1, 3600, NULL, "SECONDS",
+      "refresh interval, or time between batch frames", C | SB_CF_SHORT('d') },
+    { "width", SB_CT_INT, T, OFF(width), "", 40, 1000, NULL, "COLUMNS",
+      "batch mode: frame width (default $COLUMNS or 80)", C },
 };
 const int sb_config_noptions = (int)(sizeof(sb_config_options) / sizeof(sb_config_options[0]));
 
@@ -331,7 +349,8 @@ static int parse_number(const sb_config_opt_t *o, const char *v, double *d)
 static int bad_value(const sb_config_opt_t *o, const char *origin, const char *what,
                      const char *value, char *err, apr_size_t errlen)
 {
-    if (!(o->programs & (SB_PROG_AGENT | SB_PROG_TOP)) && origin[0] == '-') {
+    if (origin[0] == '-'
+        && ((o->flags & SB_CF_CMDLINE) || !(o->programs & (SB_PROG_AGENT | SB_PROG_TOP)))) {
         snprintf(err, errlen, "%s takes %s, not '%s'", origin, what, value);
     }
     else {
@@ -583,20 +602,29 @@ int sb_config_getopt(struct option *opts, int max, unsigned program, int base,
     return n;
 }
 
-void sb_config_help(FILE *out, unsigned program)
+/* The --help lines of program's options whose SB_CF_CMDLINE flag is
+ * cmdline (-1: all). */
+static void help_lines(FILE *out, unsigned program, int cmdline)
 {
     int i;
     for (i = 0; i < sb_config_noptions; i++) {
         const sb_config_opt_t *o = &sb_config_options[i];
         char name[64], left[96];
-        if (!(o->programs & program)) {
+        int sh = SB_CF_SHORT_OF(o->flags);
+        if (!(o->programs & program)
+            || (cmdline >= 0 && !(o->flags & SB_CF_CMDLINE) != !cmdline)) {
             continue;
         }
         sb_config_long_name(o, name, sizeof(name));
         snprintf(left, sizeof(left), "--%s%s%s%s", name,
                  o->type == SB_CT_BOOL ? "[=BOOL]" : "", o->arg ? " " : "",
                  o->arg ? o->arg : "");
-        fprintf(out, "      %-32s %s", left, o->help);
+        if (sh) {
+            fprintf(out, "  -%c, %-32s %s", sh, left, o->help);
+        }
+        else {
+            fprintf(out, "      %-32s %s", left, o->help);
+        }
         if (o->type == SB_CT_ENUM && o->def[0]) {
             fprintf(out, " (%s; default %s)", o->choices, o->def);
         }
@@ -608,6 +636,16 @@ void sb_config_help(FILE *out, unsigned program)
         }
         fputc('\n', out);
     }
+}
+
+void sb_config_help(FILE *out, unsigned program)
+{
+    help_lines(out, program, -1);
+}
+
+void sb_config_help_cmdline(FILE *out, unsigned program, int cmdline)
+{
+    help_lines(out, program, cmdline);
 }
 
 int sb_config_cmdline_add(sb_config_cmdline_t *cl, const char *key, const char *value,
@@ -695,4 +733,119 @@ void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n)
             fprintf(out, "      %-32s %s\n", left, opts[i].help);
         }
     }
+}
+
+/* ------------------------------------------------------------------ sb_cli_parse */
+
+#define SB_CLI_TABLE_BASE 1000
+
+static const sb_cli_opt_t *own_option(const sb_cli_t *cli, int id)
+{
+    int i;
+    for (i = 0; i < cli->nown; i++) {
+        if (cli->own[i].id == id) {
+            return &cli->own[i];
+        }
+    }
+    return NULL;
+}
+
+/* The table option of program whose short form is c. */
+static const sb_config_opt_t *short_option(unsigned program, int c)
+{
+    int i;
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        if ((o->programs & program) && SB_CF_SHORT_OF(o->flags) == c) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+/* msg (NULL: getopt said what), then where to look. */
+static int try_help(const sb_cli_t *cli, const char *msg)
+{
+    if (msg) {
+        fprintf(stderr, "%s: %s\n", cli->name, msg);
+    }
+    fprintf(stderr, "Try '%s --help' for more information.\n", cli->name);
+    return 2;
+}
+
+/* getopt_long's tables: own's options, then the table's of the program
+ * (val SB_CLI_TABLE_BASE + index), the short forms of both. */
+static struct option *build_getopt(const sb_cli_t *cli, apr_pool_t *p, char **shortopts)
+{
+    int max = cli->nown + sb_config_noptions + 1, n, i;
+    struct option *lopts = apr_pcalloc(p, sizeof(*lopts) * (apr_size_t)max);
+    char *sh = apr_pcalloc(p, (apr_size_t)(2 * max + 1));
+    apr_size_t k;
+
+    n = sb_cli_getopt(cli->own, cli->nown, lopts, cli->nown, sh);
+    sb_config_getopt(lopts + n, max - n - 1, cli->program, SB_CLI_TABLE_BASE, p);
+    k = strlen(sh);
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        if ((o->programs & cli->program) && SB_CF_SHORT_OF(o->flags)) {
+            sh[k++] = (char)SB_CF_SHORT_OF(o->flags);
+            if (o->type != SB_CT_BOOL) {
+                sh[k++] = ':';
+            }
+        }
+    }
+    sh[k] = '\0';
+    *shortopts = sh;
+    return lopts;
+}
+
+int sb_cli_parse(const sb_cli_t *cli, int argc, char **argv, sb_config_t *cfg,
+                 apr_pool_t *p, const char **file, const sb_config_cmdline_t **clp)
+{
+    sb_config_cmdline_t *cl = apr_pcalloc(p, sizeof(*cl));
+    char *shortopts, err[1024], origin[8];
+    struct option *lopts = build_getopt(cli, p, &shortopts);
+    const sb_config_opt_t *o;
+    int c, rv;
+
+    *file = NULL;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
+        if (c == '?' || c == ':') {
+            return try_help(cli, NULL);
+        }
+        if (cli->config_id && c == cli->config_id) {
+            *file = optarg;
+            continue;
+        }
+        if (own_option(cli, c)) {
+            if ((rv = cli->fn(cli->baton, c, optarg)) >= 0) {
+                return rv;
+            }
+            continue;
+        }
+        if (c < 256 && (o = short_option(cli->program, c)) != NULL) {
+            snprintf(origin, sizeof(origin), "-%c", c);
+            rv = sb_config_cmdline_add(cl, o->key, optarg, origin);
+        }
+        else {
+            rv = sb_config_cmdline_getopt(cl, c, SB_CLI_TABLE_BASE, optarg);
+        }
+        if (rv != 0) {
+            return try_help(cli, "too many options");
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+        return try_help(cli, err);
+    }
+    if (sb_config_resolve(cfg, p, file, cli->default_file, cl, cli->program, err,
+                          sizeof(err)) != 0) {
+        fprintf(stderr, "%s: %s\n", cli->name, err);
+        return 2;
+    }
+    if (clp) {
+        *clp = cl;
+    }
+    return -1;
 }

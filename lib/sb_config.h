@@ -29,6 +29,8 @@
 /* sb_config_opt_t.flags */
 #define SB_CF_CMDLINE  0x1      /* a command-line option only, not a YAML key */
 #define SB_CF_LIST     0x2      /* may repeat: the values joined by '\n' */
+#define SB_CF_SHORT(c) ((unsigned)(c) << 8) /* also the short option -c */
+#define SB_CF_SHORT_OF(flags) ((int)(((flags) >> 8) & 0xff))
 
 typedef enum {
     SB_CT_BOOL,
@@ -54,6 +56,7 @@ typedef struct {
     double shm_hz;
     double status_interval;
     double kernel_hz;
+    const char *kernel_source;  /* "auto", "bpf" or "diag" */
     const char *ports;          /* "80,443"; empty: discover from httpd */
     const char *httpd_pidfile;  /* httpd's PidFile, to find its processes */
     /* history */
@@ -81,6 +84,13 @@ typedef struct {
     const char *format;
     double window_days;
     int max_request_workers, server_limit, thread_limit;
+    /* sbagent's and sbtop's own command-line options */
+    int count;                  /* sbagent --count; -1 unset (daemon) */
+    double interval;            /* sbagent --interval */
+    double duration;            /* sbagent --duration; NaN unset */
+    int iterations;             /* sbtop -n; -1 unset */
+    double delay;               /* sbtop -d */
+    int width;                  /* sbtop --width; -1 unset */
     int min_minutes, min_conns, min_gaps;
     int apply;
     const char *snippet, *apachectl, *apachectl_style, *httpd_version, *lock;
@@ -143,6 +153,10 @@ int sb_config_getopt(struct option *opts, int max, unsigned program, int base,
 /* Print the options of program, one per line, for --help. */
 void sb_config_help(FILE *out, unsigned program);
 
+/* The same for the command-line-only options (cmdline 1) or the YAML
+ * keys (cmdline 0) alone. */
+void sb_config_help_cmdline(FILE *out, unsigned program, int cmdline);
+
 /* Shared options seen on a command line, applied after the file. */
 #define SB_CONFIG_CMDLINE_MAX 128
 typedef struct {
@@ -191,6 +205,32 @@ int sb_cli_getopt(const sb_cli_opt_t *opts, int n, struct option *lopts, int max
 
 /* Print opts for --help, one per line. */
 void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n);
+
+/* A program's whole command line: its own options (own[], each handed to
+ * fn), the table's options of program (recorded, with their short forms
+ * from SB_CF_SHORT), --config FILE (own option config_id), then the
+ * configuration in force (sb_config_resolve() with default_file). */
+typedef struct {
+    const char *name;           /* for messages: "sbagent", "sbtune plan" */
+    unsigned program;           /* SB_PROG_* */
+    const sb_cli_opt_t *own;
+    int nown;
+    int config_id;              /* the id of own's --config, 0: none */
+    const char *default_file;
+    /* An own option: returns -1 to go on, or an exit code to return (after
+     * --help or --version: 0; after a message of its own: 2). */
+    int (*fn)(void *baton, int id, const char *arg);
+    void *baton;
+} sb_cli_t;
+
+/* Parse argv (argv[0] is the program) as cli says into cfg (from p);
+ * *file is set to the configuration file read (NULL: none) and cl (from
+ * p, may be NULL) to the options given, for a reload.  Usage errors are
+ * printed to stderr with "Try '<name> --help'".  Returns -1 to go on,
+ * or the exit code to return: fn's, or 2 (a usage or configuration
+ * error). */
+int sb_cli_parse(const sb_cli_t *cli, int argc, char **argv, sb_config_t *cfg,
+                 apr_pool_t *p, const char **file, const sb_config_cmdline_t **cl);
 
 /* The long option spelling of key ("status_url" -> "status-url"). */
 const char *sb_config_long_name(const sb_config_opt_t *o, char *buf, apr_size_t len);

@@ -140,17 +140,21 @@ double sb_estimator_req_per_conn(const sb_estimator_t *e)
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
 }
 
-/* Accepted connections and arrivals (see sbagent(8), ESTIMATORS).  httpd
+/* Arrivals and accepted connections (see sbagent(8), ESTIMATORS).  httpd
  * accepts what its slots free up; the rest wait in the accept queue or
- * are refused.  prefork and worker: the scoreboard sees every connection
- * that holds a slot at a sample and estimates the shorter ones; the
- * kernel sees each connection from its handshake (queued ones too) but
- * misses those the client closes between two of its samples.  With eBPF
- * every handshake is counted. */
+ * are refused.  Arrivals are the connections whose handshake completed:
+ * with eBPF each is counted; without, prefork and worker: the
+ * scoreboard's estimate of what httpd accepted plus the queue's growth,
+ * other MPMs and sources: the kernel's estimate (it sees queued
+ * connections too); never below what the kernel saw.  Accepted =
+ * arrivals - the queue's growth.  Attempts the kernel refused while
+ * httpd's queue was full are counted apart: ListenOverflows counts
+ * dropped packets, and a client that retries is dropped again, then
+ * counted as an arrival once it gets in. */
 static void arrivals(sb_estimator_t *e, sb_second_t *s)
 {
     const acc_t *a = &e->cur;
-    double dq = 0, est = NAN;
+    double dq = 0, est;
 
     if (a->kernel_samples) {
         if (e->have_prev_lq) {
@@ -163,49 +167,30 @@ static void arrivals(sb_estimator_t *e, sb_second_t *s)
     else {
         s->refused_per_s = NAN;
     }
-    if (!isnan(s->conn_per_s_scoreboard)) {
-        s->accepted_per_s = s->conn_per_s_scoreboard;
-        est = s->accepted_per_s + dq;
-    }
-    else if (!isnan(s->conn_per_s_kernel)) {
-        s->accepted_per_s = fmax(0, s->conn_per_s_kernel - dq);
-    }
-    else {
-        s->accepted_per_s = NAN;
-    }
-    if (isnan(est)) {
-        est = s->conn_per_s_kernel;
-    }
+    est = !isnan(s->conn_per_s_scoreboard) ? s->conn_per_s_scoreboard + dq
+                                           : s->conn_per_s_kernel;
     /* never below what the kernel saw arrive (the connections it saw, not
      * its estimate of those it missed), counted since the start: the two
      * see a connection in different seconds, and the larger of two counts
      * second by second would count some twice */
     if (a->kernel_samples && !isnan(est)) {
-        double target;
         e->est_total += est;
         e->seen_total += a->conn_k;
-        target = fmax(e->est_total, e->seen_total);
-        est = fmax(0, target - e->arrived_total);
+        est = fmax(0, fmax(e->est_total, e->seen_total) - e->arrived_total);
         e->arrived_total += est;
     }
-    if (!isnan(est)) {
-        est = fmax(0, est) + (isnan(s->refused_per_s) ? 0 : s->refused_per_s);
-    }
     if (a->bpf_samples) {
-        s->conn_per_s_bpf = a->arrivals_bpf;
+        s->conn_per_s_bpf = est = a->arrivals_bpf;
         s->closed_by_server_bpf = a->closed_server_bpf;
         s->closed_by_client_bpf = a->closed_client_bpf;
         s->closed_reset_bpf = a->closed_reset_bpf;
-        s->conn_per_s = a->arrivals_bpf;
-        if (isnan(s->accepted_per_s)) {
-            s->accepted_per_s = fmax(0, a->arrivals_bpf - dq);
-        }
     }
     else {
         s->conn_per_s_bpf = s->closed_by_server_bpf = NAN;
         s->closed_by_client_bpf = s->closed_reset_bpf = NAN;
-        s->conn_per_s = est;
     }
+    s->conn_per_s = est;
+    s->accepted_per_s = isnan(est) ? NAN : fmax(0, est - dq);
 }
 
 static void emit(sb_estimator_t *e)

@@ -68,8 +68,9 @@ typedef struct {
     double reading_mean, writing_mean, closing_mean, graceful_mean, open_mean;
     double req_per_s;           /* NAN when unknown (no ExtendedStatus) */
     double conn_per_s;          /* arrivals: new clients whose handshake
-                                 * completed, accepted or not; NAN unknown */
-    double accepted_per_s;      /* of which httpd accepted; NAN unknown */
+                                 * completed, accepted or still queued;
+                                 * NAN unknown */
+    double accepted_per_s;      /* arrivals - the accept queue's growth */
     double conn_per_s_bpf;      /* handshakes counted by eBPF; NAN w/o */
     double refused_per_s;       /* connection attempts the kernel refused
                                  * while httpd's accept queue was full

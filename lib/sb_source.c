@@ -14,6 +14,7 @@
 #include <apr_strings.h>
 #include <apr_pools.h>
 
+#include "sb_bpf.h"
 #include "sb_conntrack.h"
 #include "sb_httpd.h"
 #include "sb_procmem.h"
@@ -86,6 +87,16 @@ struct sb_source {
     sb_kernel_view_t kview;
     int ka_from_kernel;
 
+    /* eBPF */
+    apr_pool_t *bpf_pool;       /* the handle's; destroyed on failure */
+    sb_bpf_t *bpf;
+    int bpf_given_up;           /* auto: it cannot load here (said once) */
+    int bpf_ports_set;
+    sb_kernel_ports_t bpf_ports;
+    sb_bpf_counts_t bpf_prev;
+    apr_time_t next_bpf_open;
+    char bpf_said[512];
+
     /* httpd's processes */
     pid_t parent;
     apr_time_t next_mem;
@@ -146,6 +157,8 @@ int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_
             return -1;
         }
     }
+    o->kernel_source = strcmp(cfg->kernel_source, "bpf") == 0 ? SB_KSRC_BPF
+                       : strcmp(cfg->kernel_source, "diag") == 0 ? SB_KSRC_DIAG : SB_KSRC_AUTO;
     if (cfg->ports[0] && sb_httpd_parse_ports(cfg->ports, &o->ports, err, errlen) != 0) {
         return -1;
     }
@@ -340,6 +353,17 @@ static void kernel_reset(sb_source_t *s)
     s->kernel = NULL;
     s->conntrack = NULL;
     s->have_kview = 0;
+    s->bpf_ports_set = 0;       /* the eBPF handle stays: its ports follow */
+}
+
+static void bpf_reset(sb_source_t *s)
+{
+    if (s->bpf_pool) {
+        apr_pool_destroy(s->bpf_pool);
+        s->bpf_pool = NULL;
+    }
+    s->bpf = NULL;
+    s->bpf_ports_set = 0;
 }
 
 void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o)
@@ -360,6 +384,10 @@ void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o)
     }
     if (new_status) {
         s->status_have_last = 0;
+    }
+    if (s->o.kernel_source != o->kernel_source) {
+        bpf_reset(s);
+        s->bpf_given_up = 0;
     }
     if (new_path || new_ports || new_pidfile) {
         /* maybe another httpd: find its parent and ports again, and follow
@@ -402,6 +430,11 @@ int sb_source_down(const sb_source_t *s)
 pid_t sb_source_parent(const sb_source_t *s)
 {
     return s->parent;
+}
+
+int sb_source_bpf_active(const sb_source_t *s)
+{
+    return s->bpf != NULL && s->bpf_ports_set;
 }
 
 const sb_kernel_view_t *sb_source_kernel_view(const sb_source_t *s)
@@ -647,6 +680,90 @@ static int sample_kernel(sb_source_t *s, apr_time_t now)
     return 1;
 }
 
+/* ------------------------------------------------------------ eBPF */
+
+static int want_bpf(const sb_source_t *s)
+{
+    return s->o.kernel_hz > 0 && s->o.kernel_source != SB_KSRC_DIAG && !s->bpf_given_up;
+}
+
+/* Load the program (in a pool of its own, thrown away whole on failure).
+ * auto: a failure is said once and not tried again (what stops it, BTF,
+ * permissions, the kernel, the build, does not change while we run);
+ * bpf: said and tried again every 10 s. */
+static void bpf_open(sb_source_t *s, apr_time_t now)
+{
+    if (s->bpf || !want_bpf(s) || now < s->next_bpf_open) {
+        return;
+    }
+    apr_pool_create(&s->bpf_pool, s->pool);
+    if (sb_bpf_open(&s->bpf, s->bpf_pool) == APR_SUCCESS) {
+        notice(s, SB_SN_BPF, SB_LEVEL_INFO, "eBPF source on: every arrival, close and "
+               "lifetime is counted in the kernel");
+        s->bpf_said[0] = '\0';
+        memset(&s->bpf_prev, 0, sizeof(s->bpf_prev));
+        return;
+    }
+    if (strcmp(s->bpf_said, sb_bpf_error(s->bpf)) != 0) {
+        apr_cpystrn(s->bpf_said, sb_bpf_error(s->bpf), sizeof(s->bpf_said));
+        if (s->o.kernel_source == SB_KSRC_AUTO) {
+            notice(s, SB_SN_BPF, SB_LEVEL_NOTICE, "eBPF source off, arrivals estimated from "
+                   "sock_diag samples: %s", s->bpf_said);
+        }
+        else {
+            notice(s, SB_SN_BPF, SB_LEVEL_ERROR, "eBPF source (kernel_source: bpf) cannot "
+                   "load (tried again every 10 s): %s", s->bpf_said);
+        }
+    }
+    bpf_reset(s);
+    s->bpf_given_up = s->o.kernel_source == SB_KSRC_AUTO;
+    s->next_bpf_open = now + SB_SOURCE_KERNEL_RETRY;
+}
+
+static void bpf_lifetime(void *baton, double lifetime_s, sb_bpf_closer_t closer, uint16_t port)
+{
+    sb_source_t *s = baton;
+
+    if (s->est) {
+        sb_estimator_add_obs(s->est, apr_time_now(), SB_OBS_LIFETIME, lifetime_s);
+    }
+}
+
+/* The counts since the last poll into the estimator; the ports follow
+ * the kernel source's. */
+static void sample_bpf(sb_source_t *s, apr_time_t now)
+{
+    sb_bpf_counts_t c;
+
+    bpf_open(s, now);
+    if (!s->bpf || !s->have_ports) {
+        return;
+    }
+    if (!s->bpf_ports_set || memcmp(&s->bpf_ports, &s->ports, sizeof(s->ports)) != 0) {
+        if (sb_bpf_set_ports(s->bpf, &s->ports) != APR_SUCCESS) {
+            notice(s, SB_SN_BPF, SB_LEVEL_WARNING, "eBPF source: %s", sb_bpf_error(s->bpf));
+            return;
+        }
+        s->bpf_ports = s->ports;
+        if (!s->bpf_ports_set) {
+            /* counting starts now: what came before is the baseline */
+            sb_bpf_poll(s->bpf, &s->bpf_prev, NULL, NULL);
+        }
+        s->bpf_ports_set = 1;
+    }
+    if (sb_bpf_poll(s->bpf, &c, bpf_lifetime, s) != APR_SUCCESS) {
+        notice(s, SB_SN_BPF, SB_LEVEL_WARNING, "eBPF source: %s", sb_bpf_error(s->bpf));
+        return;
+    }
+    if (s->est) {
+        sb_estimator_add_lifecycle(s->est, now, (double)(c.arrivals - s->bpf_prev.arrivals),
+                                   (double)(c.closed_server - s->bpf_prev.closed_server),
+                                   (double)(c.closed_client - s->bpf_prev.closed_client),
+                                   (double)(c.closed_reset - s->bpf_prev.closed_reset));
+    }
+    s->bpf_prev = c;
+}
+
 void sb_source_prime(sb_source_t *s, apr_pool_t *p)
 {
     sb_sample_t *smp;
@@ -658,6 +775,7 @@ void sb_source_prime(sb_source_t *s, apr_pool_t *p)
     if (s->o.kernel_hz > 0 && kernel_open(s, apr_time_now()) == 0) {
         kernel_ports(s);
     }
+    bpf_open(s, apr_time_now());     /* needs root or CAP_BPF + CAP_PERFMON */
 }
 
 /* ------------------------------------------------------------ poll */
@@ -778,6 +896,7 @@ apr_time_t sb_source_poll(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_sour
     if (kperiod > 0 && now >= s->next_kernel) {
         advance(&s->next_kernel, kperiod, now);
         r->kernel = sample_kernel(s, now);
+        sample_bpf(s, now);
     }
     if (s->o.memory_interval > 0 && now >= s->next_mem) {
         s->next_mem = now + (apr_interval_time_t)(s->o.memory_interval * APR_USEC_PER_SEC);
@@ -809,4 +928,5 @@ void sb_source_close(sb_source_t *s)
     scraper_stop(s);
     shm_detach(s);
     kernel_reset(s);
+    bpf_reset(s);
 }

@@ -49,11 +49,23 @@ typedef enum {
     SB_SN_PARENT,       /* httpd's parent process found (or changed) */
     SB_SN_PORTS,        /* the listen ports being watched */
     SB_SN_KERNEL,       /* the kernel source failed or came back */
+    SB_SN_BPF,          /* the eBPF source is on, or off and why */
     SB_SN_MEMORY        /* the memory of httpd's processes is unknown */
 } sb_source_notice_t;
 
 typedef void (*sb_source_notice_fn)(void *baton, sb_source_notice_t kind, sb_level_t level,
                                     const char *msg);
+
+/* Which kernel sources: sock_diag samples always (accept queue, idle
+ * keep-alive connections, gaps), the eBPF lifecycle source (every
+ * arrival, close and lifetime) where it loads (AUTO: else one notice
+ * says why), always (BPF: a source that fails says so and is tried
+ * again), or never (DIAG). */
+typedef enum {
+    SB_KSRC_AUTO = 0,
+    SB_KSRC_BPF,
+    SB_KSRC_DIAG
+} sb_kernel_source_t;
 
 typedef struct {
     const char *scoreboard;     /* httpd's ScoreBoardFile; NULL or "": none */
@@ -61,6 +73,7 @@ typedef struct {
     double shm_hz;              /* scoreboard samples per second */
     double status_interval;     /* seconds between scrapes when mod_status is used */
     double kernel_hz;           /* kernel samples per second; 0: off */
+    sb_kernel_source_t kernel_source; /* the eBPF lifecycle source too? */
     sb_kernel_ports_t ports;    /* nports 0: found from httpd's parent */
     const char *httpd_pidfile;  /* NULL or "": the parent of a child */
     double memory_interval;     /* seconds between memory samples; 0: off */
@@ -131,6 +144,9 @@ int sb_source_down(const sb_source_t *s);
 
 /* httpd's parent process, 0 when not known. */
 pid_t sb_source_parent(const sb_source_t *s);
+
+/* 1 while the eBPF lifecycle source counts arrivals. */
+int sb_source_bpf_active(const sb_source_t *s);
 
 /* The last kernel view, NULL before the first. */
 const sb_kernel_view_t *sb_source_kernel_view(const sb_source_t *s);

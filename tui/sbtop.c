@@ -41,11 +41,12 @@ static const char *prog = "sbtop";
 
 /* ------------------------------------------------------------ options */
 
+/* sbtop's options that take no value from the table; -n, -d, --width,
+ * --keepalive-timeout, --max-request-workers and the shared ones are
+ * entries of sb_config_options. */
 enum {
-    OPT_BATCH = 'b', OPT_ITER = 'n', OPT_DELAY = 'd', OPT_CONFIG = 'c', OPT_HELP = 'h',
-    OPT_VERSION = 'V',
-    OPT_ASCII = 256, OPT_NO_COLOR, OPT_AT, OPT_KA_TIMEOUT, OPT_MAX_WORKERS, OPT_WIDTH,
-    OPT_SHARED_BASE = 1000
+    OPT_BATCH = 'b', OPT_CONFIG = 'c', OPT_HELP = 'h', OPT_VERSION = 'V',
+    OPT_ASCII = 256, OPT_NO_COLOR, OPT_AT
 };
 
 static const sb_cli_opt_t opts[] = {
@@ -53,22 +54,12 @@ static const sb_cli_opt_t opts[] = {
       "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_BATCH, "batch", no_argument, NULL,
       "batch mode: print plain-text frames to stdout instead of the screen" },
-    { OPT_ITER, "iterations", required_argument, "N",
-      "stop after N frames (batch mode default 1; interactive: unlimited)" },
-    { OPT_DELAY, "delay", required_argument, "SECONDS",
-      "refresh interval, or time between batch frames (default 1, 0.1 to 3600)" },
     { OPT_ASCII, "ascii", no_argument, NULL,
       "draw bars, sparklines and lines with ASCII only (default in non-UTF-8 locales)" },
     { OPT_NO_COLOR, "no-color", no_argument, NULL,
       "monochrome: no colours (also when NO_COLOR is set in the environment)" },
     { OPT_AT, "at", required_argument, "TIME",
       "replay --history at TIME: unix seconds, \"YYYY-MM-DD HH:MM[:SS]\" (local) or last" },
-    { OPT_KA_TIMEOUT, "keepalive-timeout", required_argument, "SECONDS",
-      "httpd's KeepAliveTimeout, named in the capacity line (default unknown)" },
-    { OPT_MAX_WORKERS, "max-request-workers", required_argument, "N",
-      "httpd's MaxRequestWorkers (default: from mod_status for prefork, else all slots)" },
-    { OPT_WIDTH, "width", required_argument, "COLUMNS",
-      "batch mode: frame width (default $COLUMNS or 80)" },
     { OPT_HELP, "help", no_argument, NULL, "show this help and exit" },
     { OPT_VERSION, "version", no_argument, NULL, "show the version and exit" },
 };
@@ -86,9 +77,9 @@ static void usage(FILE *out)
             "Live view of an Apache httpd's worker slots: slot map, gauges, rates,\n"
             "keep-alive behaviour and capacity headroom.\n\n", prog, prog, prog);
     sb_cli_help(out, opts, (int)NOPTS);
-    fprintf(out, "\nOptions that are also keys of the YAML file (-s is --scoreboard, "
-            "-u --status-url):\n");
-    sb_config_help(out, SB_PROG_TOP);
+    sb_config_help_cmdline(out, SB_PROG_TOP, 1);
+    fprintf(out, "\nOptions that are also keys of the YAML file:\n");
+    sb_config_help_cmdline(out, SB_PROG_TOP, 0);
     fprintf(out, "\nKeys:\n");
     nk = sbt_help_lines(keys, SBT_HELP_MAX);
     for (k = 0; k < nk; k++) {
@@ -96,20 +87,6 @@ static void usage(FILE *out)
     }
     fprintf(out, "\nExit status: 0 ok, 1 other failure, 2 usage or configuration error,\n"
             "3 source unavailable (batch mode: no sample could be taken).  See sbtop(1).\n");
-}
-
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    double d;
-
-    errno = 0;
-    d = strtod(s, &end);
-    if (errno || end == s || *end || !(d >= lo && d <= hi)) {
-        return -1;
-    }
-    *out = d;
-    return 0;
 }
 
 /* ------------------------------------------------------------ terminal */
@@ -441,121 +418,61 @@ static int run(sbt_app_t *app)
 
 /* ------------------------------------------------------------ main */
 
+/* sbtop's own options (sb_cli_t.fn). */
+typedef struct {
+    sbt_app_t *app;
+    int no_color, ascii;
+    const char *at;
+} args_t;
+
+static int own_option(void *baton, int id, const char *arg)
+{
+    args_t *a = baton;
+
+    switch (id) {
+    case OPT_BATCH: a->app->batch = 1; break;
+    case OPT_ASCII: a->ascii = 1; break;
+    case OPT_NO_COLOR: a->no_color = 1; break;
+    case OPT_AT: a->at = arg; break;
+    case OPT_HELP:
+        usage(stdout);
+        return SB_EXIT_OK;
+    case OPT_VERSION:
+        printf("sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n", PACKAGE_NAME,
+               PACKAGE_VERSION, sb_shm_build_version());
+        return SB_EXIT_OK;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv)
 {
-    struct option lopts[NOPTS + 64];
-    char shortopts[2 * NOPTS + 8];
-    int nl = 0, c, rc, no_color = 0, ascii = 0;
+    int rc;
     apr_pool_t *pool;
     sb_config_t cfg;
     sbt_app_t *app;
-    const char *config_file = NULL, *at = NULL, *nc;
+    const char *config_file = NULL, *nc;
     char err[1024];
-    sb_config_cmdline_t cmdline = { 0 };
+    args_t args = { 0 };
+    sb_cli_t spec = { "sbtop", SB_PROG_TOP, opts, (int)NOPTS, OPT_CONFIG, SB_DEFAULT_CONFIG,
+                      own_option, &args };
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
     apr_pool_create(&pool, NULL);
     app = apr_pcalloc(pool, sizeof(*app));
     app->pool = pool;
-    app->delay = 1;
-    app->ka_timeout = -1;
-    app->iterations = -1;
     app->color = 1;
+    args.app = app;
 
-    shortopts[0] = '\0';
-    nl = sb_cli_getopt(opts, (int)NOPTS, lopts, (int)NOPTS, shortopts);
-    strcat(shortopts, "s:u:");
-    nl += sb_config_getopt(lopts + nl, (int)(sizeof(lopts) / sizeof(lopts[0])) - nl - 1,
-                           SB_PROG_TOP, OPT_SHARED_BASE, pool);
-    memset(&lopts[nl], 0, sizeof(lopts[nl]));
-
-    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
-        double d;
-        switch (c) {
-        case OPT_CONFIG: config_file = optarg; break;
-        case OPT_BATCH: app->batch = 1; break;
-        case OPT_ASCII: ascii = 1; break;
-        case OPT_NO_COLOR: no_color = 1; break;
-        case OPT_AT: at = optarg; break;
-        case OPT_ITER:
-            if (parse_double(optarg, 1, 100000000, &d) != 0 || d != floor(d)) {
-                fprintf(stderr, "%s: -n takes a number of frames from 1 to 100000000, not '%s'\n",
-                        prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            app->iterations = (long)d;
-            break;
-        case OPT_DELAY:
-            if (parse_double(optarg, 0.1, 3600, &d) != 0) {
-                fprintf(stderr, "%s: -d takes seconds from 0.1 to 3600, not '%s'\n", prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            app->delay = d;
-            break;
-        case OPT_KA_TIMEOUT:
-            if (parse_double(optarg, 0, 86400, &d) != 0) {
-                fprintf(stderr, "%s: --keepalive-timeout takes seconds from 0 to 86400, not "
-                        "'%s'\n", prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            app->ka_timeout = d;
-            break;
-        case OPT_MAX_WORKERS:
-            if (parse_double(optarg, 1, 1000000, &d) != 0 || d != floor(d)) {
-                fprintf(stderr, "%s: --max-request-workers takes a number from 1 to 1000000, "
-                        "not '%s'\n", prog, optarg);
-                return SB_EXIT_USAGE;
-            }
-            app->max_workers_opt = (int)d;
-            break;
-        case OPT_WIDTH:
-            if (parse_double(optarg, 40, 1000, &d) != 0 || d != floor(d)) {
-                fprintf(stderr, "%s: --width takes columns from 40 to 1000, not '%s'\n", prog,
-                        optarg);
-                return SB_EXIT_USAGE;
-            }
-            app->width = (int)d;
-            break;
-        case 's':
-        case 'u':
-            if (sb_config_cmdline_add(&cmdline, c == 's' ? "scoreboard" : "status_url", optarg,
-                                      c == 's' ? "-s" : "-u") != 0) {
-                fprintf(stderr, "%s: too many options\n", prog);
-                return SB_EXIT_USAGE;
-            }
-            break;
-        case OPT_HELP:
-            usage(stdout);
-            return SB_EXIT_OK;
-        case OPT_VERSION:
-            printf("sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n", PACKAGE_NAME,
-                   PACKAGE_VERSION, sb_shm_build_version());
-            return SB_EXIT_OK;
-        default:
-            rc = sb_config_cmdline_getopt(&cmdline, c, OPT_SHARED_BASE, optarg);
-            if (rc == 0) {
-                break;
-            }
-            if (rc < 0) {
-                fprintf(stderr, "%s: too many options\n", prog);
-                return SB_EXIT_USAGE;
-            }
-            fprintf(stderr, "Try '%s --help' for more information.\n", prog);
-            return SB_EXIT_USAGE;
-        }
+    if ((rc = sb_cli_parse(&spec, argc, argv, &cfg, pool, &config_file, NULL)) >= 0) {
+        return rc;
     }
-    if (optind < argc) {
-        fprintf(stderr, "%s: unexpected argument '%s'\nTry '%s --help' for more information.\n",
-                prog, argv[optind], prog);
-        return SB_EXIT_USAGE;
-    }
-
-    if (sb_config_resolve(&cfg, pool, &config_file, SB_DEFAULT_CONFIG, &cmdline,
-                          SB_PROG_TOP, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: %s\n", prog, err);
-        return SB_EXIT_USAGE;
-    }
+    app->delay = cfg.delay;
+    app->iterations = cfg.iterations;
+    app->width = cfg.width > 0 ? cfg.width : 0;
+    app->ka_timeout = isnan(cfg.keepalive_timeout) ? -1 : cfg.keepalive_timeout;
+    app->max_workers_opt = cfg.max_request_workers > 0 ? cfg.max_request_workers : 0;
     app->cfg = &cfg;
     if (app->iterations < 0) {
         app->iterations = app->batch ? 1 : 0;
@@ -565,20 +482,20 @@ int main(int argc, char **argv)
         app->width = cols && atoi(cols) >= 40 && atoi(cols) <= 1000 ? atoi(cols) : 80;
     }
     nc = getenv("NO_COLOR");
-    app->color = !no_color && !(nc && nc[0]);
+    app->color = !args.no_color && !(nc && nc[0]);
     setlocale(LC_ALL, "");
-    app->ascii = ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
+    app->ascii = args.ascii || strcmp(nl_langinfo(CODESET), "UTF-8") != 0;
     app->max_workers = app->max_workers_opt;
     apr_pool_create(&app->spool[0], pool);
     apr_pool_create(&app->spool[1], pool);
 
-    if (at) {
+    if (args.at) {
         if (!cfg.history[0]) {
             fprintf(stderr, "%s: --at needs --history FILE (the agent's history)\n", prog);
             return SB_EXIT_USAGE;
         }
         app->history_path = cfg.history;
-        if (sbt_replay_open(app, at, err, sizeof(err), &rc) != 0) {
+        if (sbt_replay_open(app, args.at, err, sizeof(err), &rc) != 0) {
             fprintf(stderr, "%s: %s\n", prog, err);
             return rc;
         }

@@ -122,6 +122,7 @@ static void on_notice(void *baton, sb_source_notice_t kind, sb_level_t level, co
         app->source_label = "shm";
         break;
     case SB_SN_KERNEL:
+    case SB_SN_BPF:
     case SB_SN_MEMORY:
         sbt_notice(app, level <= SB_LEVEL_WARNING ? SBT_WARN : SBT_INFO, "%s", msg);
         break;

@@ -8,10 +8,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "sb_config.h"
 #include "sbtune.h"
-
-#define OPT_SHARED_BASE 1000
 
 enum { OPT_HELP = 'h', OPT_CONFIG = 256 };
 
@@ -28,51 +28,25 @@ void sbtune_options_help(FILE *out, unsigned prog)
     sb_config_help(out, prog);
 }
 
-static int usage_error(const sbtune_cmd_t *cmd, const char *msg)
+static int own_option(void *baton, int id, const char *arg)
 {
-    if (msg) {
-        fprintf(stderr, "sbtune %s: %s\n", cmd->name, msg);
+    const sbtune_cmd_t *cmd = baton;
+
+    if (id == OPT_HELP) {
+        cmd->usage(stdout);
+        return SBTUNE_EXIT_OK;
     }
-    fprintf(stderr, "Try 'sbtune %s --help' for more information.\n", cmd->name);
-    return SBTUNE_EXIT_USAGE;
+    return -1;
 }
 
 int sbtune_options(const sbtune_cmd_t *cmd, int argc, char **argv, sb_config_t *cfg,
                    apr_pool_t *p)
 {
-    struct option lopts[NOWN + 128];
-    char shortopts[2 * NOWN + 8] = "";
-    char prog[64], err[1024];
-    sb_config_cmdline_t *cl = apr_pcalloc(p, sizeof(*cl));
-    const char *file = NULL;
-    int n, c;
+    char *prog = apr_pstrcat(p, "sbtune ", cmd->name, NULL);
+    sb_cli_t spec = { prog, cmd->prog, own, NOWN, OPT_CONFIG, SBTUNE_DEFAULT_CONFIG,
+                      own_option, (void *)cmd };
+    const char *file;
 
-    n = sb_cli_getopt(own, NOWN, lopts, NOWN, shortopts);
-    n += sb_config_getopt(lopts + n, (int)(sizeof(lopts) / sizeof(lopts[0])) - n - 1,
-                          cmd->prog, OPT_SHARED_BASE, p);
-    memset(&lopts[n], 0, sizeof(lopts[n]));
-    snprintf(prog, sizeof(prog), "sbtune %s", cmd->name);
     argv[0] = prog;             /* getopt's messages name it */
-    optind = 1;
-    while ((c = getopt_long(argc, argv, shortopts, lopts, NULL)) != -1) {
-        if (c == OPT_HELP) {
-            cmd->usage(stdout);
-            return SBTUNE_EXIT_OK;
-        }
-        if (c == OPT_CONFIG) {
-            file = optarg;
-        }
-        else if (sb_config_cmdline_getopt(cl, c, OPT_SHARED_BASE, optarg) != 0) {
-            return usage_error(cmd, c == '?' ? NULL : "too many options");
-        }
-    }
-    if (optind < argc) {
-        snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
-        return usage_error(cmd, err);
-    }
-    if (sb_config_resolve(cfg, p, &file, SBTUNE_DEFAULT_CONFIG, cl, cmd->prog, err,
-                          sizeof(err)) != 0) {
-        return usage_error(cmd, err);
-    }
-    return -1;
+    return sb_cli_parse(&spec, argc, argv, cfg, p, &file, NULL);
 }

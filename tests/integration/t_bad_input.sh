@@ -28,8 +28,8 @@ expect 2 "give a source"
 expect 2 "give a source" --once
 expect 2 "exactly one source" --once --scoreboard /x --status-url http://127.0.0.1/
 expect 2 "unrecognized option|unknown option" --once --frobnicate
-expect 2 "--count takes a number" --count 0 --scoreboard /x
-expect 2 "--interval takes seconds" --count 2 --interval 0 --scoreboard /x
+expect 2 "--count takes a whole number from 1 to 100000000" --count 0 --scoreboard /x
+expect 2 "--interval takes a number from 0.01 to 86400" --count 2 --interval 0 --scoreboard /x
 expect 2 "--timeout-ms: timeout_ms must be a whole number from 1 to 600000, not 'abc'" \
     --once --timeout-ms abc --status-url http://127.0.0.1/
 expect 2 "--log-level: log_level must be one of error\\|warning\\|notice\\|info\\|debug, not 'loud'" \

@@ -295,6 +295,145 @@ START_TEST(subcommand_getopt_tables)
 }
 END_TEST
 
+/* A value of o's type: inside (good 1) or outside (good 0) its bounds;
+ * NULL when the type has no bad value. */
+static const char *probe_value(const sb_config_opt_t *o, int good, int high, char *buf,
+                               apr_size_t len)
+{
+    switch (o->type) {
+    case SB_CT_BOOL:
+        return good ? "true" : "maybe";
+    case SB_CT_ENUM:
+        if (good) {
+            apr_size_t n = strcspn(o->choices, "|");
+            snprintf(buf, len, "%.*s", (int)n, o->choices);
+            return buf;
+        }
+        return "no-such-choice";
+    case SB_CT_STRING:
+        return good ? "some text" : NULL;
+    default:
+        break;
+    }
+    if (!good && high && o->max + 1 == o->max) {
+        return NULL;            /* no number above a bound this large */
+    }
+    switch (o->type) {
+    case SB_CT_PROB:
+        snprintf(buf, len, "%.17g", good ? (high ? o->max : o->min) : high ? o->max * 2 + 1 : -1);
+        return buf;
+    default:
+        snprintf(buf, len, "%.17g", good ? (high ? o->max : o->min)
+                                         : high ? o->max + 1 : o->min - 1);
+        return buf;
+    }
+}
+
+/* Parse value for key as the YAML file gives it and as the command line
+ * does: 0 or -1, and the field's bytes. */
+static int by_file(const sb_config_opt_t *o, const char *value, sb_config_t *out)
+{
+    char text[256];
+
+    sb_config_defaults(out, pool);
+    snprintf(text, sizeof(text), "%s: \"%s\"\n", o->key, value);
+    write_file(text);
+    return sb_config_load(out, pool, path, err, sizeof(err));
+}
+
+static int by_cmdline(const sb_config_opt_t *o, const char *value, sb_config_t *out)
+{
+    sb_config_cmdline_t cl;
+    const char *file = NULL;
+    char name[64], origin[80];
+
+    memset(&cl, 0, sizeof(cl));
+    snprintf(origin, sizeof(origin), "--%s", sb_config_long_name(o, name, sizeof(name)));
+    sb_config_cmdline_add(&cl, o->key, value, origin);
+    return sb_config_resolve(out, pool, &file, NULL, &cl, o->programs, err, sizeof(err));
+}
+
+static int same_field(const sb_config_opt_t *o, const sb_config_t *a, const sb_config_t *b)
+{
+    const char *fa = (const char *)a + o->offset, *fb = (const char *)b + o->offset;
+
+    switch (o->type) {
+    case SB_CT_BOOL:
+    case SB_CT_INT:
+        return *(const int *)fa == *(const int *)fb;
+    case SB_CT_DOUBLE:
+    case SB_CT_PROB:
+        return *(const double *)fa == *(const double *)fb;
+    case SB_CT_BYTES:
+        return *(const int64_t *)fa == *(const int64_t *)fb;
+    default:
+        return strcmp(*(const char *const *)fa, *(const char *const *)fb) == 0;
+    }
+}
+
+/* Every key takes the same values with the same bounds from the file and
+ * from the command line (command-line-only options: from the command
+ * line, and never from the file). */
+START_TEST(every_key_has_the_same_bounds_in_the_file_and_on_the_command_line)
+{
+    int i, good, high;
+
+    for (i = 0; i < sb_config_noptions; i++) {
+        const sb_config_opt_t *o = &sb_config_options[i];
+        for (good = 0; good <= 1; good++) {
+            for (high = 0; high <= 1; high++) {
+                sb_config_t a, b;
+                char buf[64];
+                const char *v = probe_value(o, good, high, buf, sizeof(buf));
+                int rc;
+
+                if (!v) {
+                    continue;
+                }
+                rc = by_cmdline(o, v, &b);
+                ck_assert_msg(rc == (good ? 0 : -1), "%s = %s on the command line: %d (%s)",
+                              o->key, v, rc, err);
+                if (o->flags & SB_CF_CMDLINE) {
+                    ck_assert_msg(by_file(o, v, &a) == -1, "%s read from the file", o->key);
+                    continue;
+                }
+                rc = by_file(o, v, &a);
+                ck_assert_msg(rc == (good ? 0 : -1), "%s = %s from the file: %d (%s)", o->key,
+                              v, rc, err);
+                ck_assert_msg(!good || same_field(o, &a, &b), "%s = %s: file and command line"
+                              " differ", o->key, v);
+            }
+        }
+    }
+}
+END_TEST
+
+static int no_own(void *baton, int id, const char *arg)
+{
+    return -1;
+}
+
+/* Short forms come from the table, per program. */
+START_TEST(short_forms_come_from_the_table)
+{
+    char a0[] = "prog", a1[] = "-s", a2[] = "/run/sb", a3[] = "-n", a4[] = "3";
+    char *argv[] = { a0, a1, a2, a3, a4, NULL };
+    sb_cli_t agent = { "sbagent", SB_PROG_AGENT, NULL, 0, 0, NULL, no_own, NULL };
+    sb_cli_t top = { "sbtop", SB_PROG_TOP, NULL, 0, 0, NULL, no_own, NULL };
+    const char *file;
+    sb_config_t c;
+
+    ck_assert_int_eq(sb_cli_parse(&agent, 5, argv, &c, pool, &file, NULL), -1);
+    ck_assert_str_eq(c.scoreboard, "/run/sb");
+    ck_assert_int_eq(c.count, 3);
+    ck_assert_int_eq(c.iterations, -1);
+    ck_assert_int_eq(sb_cli_parse(&top, 5, argv, &c, pool, &file, NULL), -1);
+    ck_assert_int_eq(c.iterations, 3);
+    ck_assert_int_eq(c.count, -1);
+    ck_assert(isnan(c.duration) && c.interval == 1 && c.delay == 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("config");
@@ -313,6 +452,8 @@ int main(void)
     tcase_add_test(tc, lists_repeat);
     tcase_add_test(tc, command_line_options_are_not_keys);
     tcase_add_test(tc, subcommand_getopt_tables);
+    tcase_add_test(tc, every_key_has_the_same_bounds_in_the_file_and_on_the_command_line);
+    tcase_add_test(tc, short_forms_come_from_the_table);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
