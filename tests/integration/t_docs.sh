@@ -28,8 +28,10 @@ done
 # the table's entries, one per line: { "key", ... flags },
 entries=$(sed -n '/^const sb_config_opt_t sb_config_options\[\] = {/,/^};/p' \
     "$top_srcdir/lib/sb_config.c" | tr '\n' ' ' | sed 's/}, /}\n/g')
-keys=$(echo "$entries" | grep -v 'C }$\|C | SB_CF_LIST }$' | grep -o '{ "[a-z_]*"' | tr -d '{" ')
-cmdline=$(echo "$entries" | grep 'C }$\|C | SB_CF_LIST }$' | grep -o '{ "[a-z_]*"' | tr -d '{" ')
+# (command-line only: flags C, maybe "| SB_CF_LIST", "| SB_CF_SHORT('x')")
+cflag=" C( \| SB_CF_[A-Z_]+(\('.'\))?)* }$"
+keys=$(echo "$entries" | grep -Ev "$cflag" | grep -o '{ "[a-z_]*"' | tr -d '{" ')
+cmdline=$(echo "$entries" | grep -E "$cflag" | grep -o '{ "[a-z_]*"' | tr -d '{" ')
 [ "$(echo "$keys" | wc -w)" -ge 40 ] || sb_fail "too few keys found in lib/sb_config.c: $keys"
 [ "$(echo "$cmdline" | wc -w)" -ge 20 ] || sb_fail "too few command-line options: $cmdline"
 yaml5=$top_srcdir/man/sbtune.yaml.5
