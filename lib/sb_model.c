@@ -116,36 +116,6 @@ static const char *bytes(nums_t *n, double b)
 
 /* ------------------------------------------------------------------ MPM names */
 
-const char *sb_model_mpm_name(sb_model_mpm_t mpm)
-{
-    switch (mpm) {
-    case SB_MODEL_PREFORK: return "prefork";
-    case SB_MODEL_WORKER: return "worker";
-    case SB_MODEL_EVENT: return "event";
-    }
-    return "?";
-}
-
-int sb_model_mpm_parse(const char *name, sb_model_mpm_t *mpm)
-{
-    if (!name) {
-        return -1;
-    }
-    if (strcmp(name, "prefork") == 0) {
-        *mpm = SB_MODEL_PREFORK;
-    }
-    else if (strcmp(name, "worker") == 0) {
-        *mpm = SB_MODEL_WORKER;
-    }
-    else if (strcmp(name, "event") == 0) {
-        *mpm = SB_MODEL_EVENT;
-    }
-    else {
-        return -1;
-    }
-    return 0;
-}
-
 /* ------------------------------------------------------------------ queueing */
 
 double sb_model_erlang_c(int n, double a)
@@ -237,7 +207,7 @@ long sb_model_poisson_quantile(double mean, double q)
 void sb_model_config_defaults(sb_model_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
-    cfg->mpm = SB_MODEL_PREFORK;
+    cfg->mpm = SB_MPM_PREFORK;
     cfg->spike_factor = 2.5;
     cfg->busy_window_min = 60;
     cfg->target_wait = 0.01;
@@ -261,7 +231,7 @@ void sb_model_current_init(sb_model_current_t *cur)
 }
 
 void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
-                                sb_model_mpm_t mpm)
+                                sb_mpm_t mpm)
 {
     sb_directive_init(d);
     d->keepalive = s->keepalive ? 1 : 0;
@@ -270,15 +240,15 @@ void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
     }
     d->max_request_workers = s->max_request_workers;
     d->server_limit = s->server_limit;
-    if (mpm != SB_MODEL_PREFORK) {
+    if (mpm != SB_MPM_PREFORK) {
         d->threads_per_child = s->threads_per_child;
         d->thread_limit = s->thread_limit;
     }
 }
 
-int sb_model_current_defaults(sb_model_current_t *cur, sb_model_mpm_t mpm)
+int sb_model_current_defaults(sb_model_current_t *cur, sb_mpm_t mpm)
 {
-    int filled = 0, threaded = mpm != SB_MODEL_PREFORK;
+    int filled = 0, threaded = mpm != SB_MPM_PREFORK;
 
     if (cur->keepalive_timeout <= 0) {
         cur->keepalive_timeout = 5;
@@ -868,7 +838,7 @@ static long round_up(double v, long m)
 
 /* Size mpm for KeepAliveTimeout k (0: KeepAlive Off) at the design rate.
  * Returns 0, or -1 when the hold time is unknown or the slots overflow. */
-static int size_mpm(const sb_model_config_t *cfg, sb_model_mpm_t mpm,
+static int size_mpm(const sb_model_config_t *cfg, sb_mpm_t mpm,
                     const sb_model_inputs_t *in, double design, int k, sb_model_sizing_t *s)
 {
     long tpc = cfg->threads_per_child, mrw;
@@ -886,7 +856,7 @@ static int size_mpm(const sb_model_config_t *cfg, sb_model_mpm_t mpm,
     s->conn_per_s = design * s->hold.rate_factor;
     s->conn_load = design * s->hold.session_s;
     s->littles_slots = s->conn_load;
-    if (mpm == SB_MODEL_EVENT) {
+    if (mpm == SB_MPM_EVENT) {
         double need;
         /* workers serve requests; without a service time the active part
          * (service and gaps) bounds it */
@@ -913,13 +883,13 @@ static int size_mpm(const sb_model_config_t *cfg, sb_model_mpm_t mpm,
         }
         s->slots = n;
         s->needed = n;
-        mrw = mpm == SB_MODEL_PREFORK ? n : round_up(n, tpc);
+        mrw = mpm == SB_MPM_PREFORK ? n : round_up(n, tpc);
     }
     if (mrw > SB_MODEL_MAX_SLOTS) {
         return -1;
     }
     s->max_request_workers = (int)mrw;
-    if (mpm == SB_MODEL_PREFORK) {
+    if (mpm == SB_MPM_PREFORK) {
         s->processes = (int)mrw;
         s->server_limit = (int)mrw;
     }
@@ -938,12 +908,12 @@ static int size_mpm(const sb_model_config_t *cfg, sb_model_mpm_t mpm,
 }
 
 /* Cap a sizing at max workers (memory), keeping the MPM's rounding. */
-static void cap_sizing(const sb_model_config_t *cfg, sb_model_mpm_t mpm, sb_model_sizing_t *s,
+static void cap_sizing(const sb_model_config_t *cfg, sb_mpm_t mpm, sb_model_sizing_t *s,
                        long max)
 {
     long tpc = cfg->threads_per_child, mrw = max;
 
-    if (mpm != SB_MODEL_PREFORK) {
+    if (mpm != SB_MPM_PREFORK) {
         mrw = max / tpc * tpc;
         if (mrw < tpc) {
             mrw = tpc;
@@ -956,7 +926,7 @@ static void cap_sizing(const sb_model_config_t *cfg, sb_model_mpm_t mpm, sb_mode
         return;
     }
     s->max_request_workers = (int)mrw;
-    if (mpm == SB_MODEL_PREFORK) {
+    if (mpm == SB_MPM_PREFORK) {
         s->processes = s->server_limit = (int)mrw;
     }
     else {
@@ -965,7 +935,7 @@ static void cap_sizing(const sb_model_config_t *cfg, sb_model_mpm_t mpm, sb_mode
         s->server_limit = (int)(procs + (extra < 1 ? 1 : extra));
     }
     s->wait_prob = sb_model_erlang_c(s->max_request_workers, s->offered_load);
-    if (mpm == SB_MODEL_EVENT) {
+    if (mpm == SB_MPM_EVENT) {
         s->conn_ceiling = mrw + cfg->async_factor * (mrw - s->request_load);
     }
 }
@@ -1047,7 +1017,7 @@ static void say_hold(sb_model_plan_t *plan, const sb_model_inputs_t *in,
 }
 
 static void say_sizing(sb_model_plan_t *plan, const sb_model_config_t *cfg,
-                       sb_model_mpm_t mpm, const sb_model_sizing_t *s, const char *label)
+                       sb_mpm_t mpm, const sb_model_sizing_t *s, const char *label)
 {
     char *t = plan->arithmetic;
     apr_size_t tl = sizeof(plan->arithmetic);
@@ -1057,9 +1027,9 @@ static void say_sizing(sb_model_plan_t *plan, const sb_model_config_t *cfg,
     say(t, tl, "Little's law: %s new %s/s × %s s hold = %s %s, on average.\n",
         num(&nb, s->conn_per_s, 1), s->hold.rate_factor > 1 + 1e-6 ? "connections" : "clients",
         secs(&nb, s->hold.hold_s), num(&nb, s->conn_load, 0),
-        mpm == SB_MODEL_EVENT ? "open connections (prefork would hold a slot for each)"
+        mpm == SB_MPM_EVENT ? "open connections (prefork would hold a slot for each)"
         : "slots busy");
-    if (mpm == SB_MODEL_EVENT) {
+    if (mpm == SB_MPM_EVENT) {
         say(t, tl, "Event MPM: idle keep-alive connections wait in the listener, not in a"
             " worker; workers serve requests: %s requests/s × %s s service = %s busy"
             " workers on average%s.\n",
@@ -1103,14 +1073,14 @@ static void say_sizing(sb_model_plan_t *plan, const sb_model_config_t *cfg,
             pct(&nb, sb_model_erlang_c(s->slots, s->offered_load)),
             num(&nb, s->slots - little_n, 0), pct(&nb, (s->slots - little_n) / little_n));
     }
-    if (mpm == SB_MODEL_PREFORK) {
+    if (mpm == SB_MPM_PREFORK) {
         say(t, tl, "%s prefork: MaxRequestWorkers %s, ServerLimit %s.\n", label,
             num(&nb, s->max_request_workers, 0), num(&nb, s->server_limit, 0));
     }
     else {
         say(t, tl, "%s %s: MaxRequestWorkers %s = %s processes × ThreadsPerChild %d"
             " (rounded up from %s); ServerLimit %s = %s + %s for gracefully finishing"
-            " processes after reloads; ThreadLimit >= %d.\n", label, sb_model_mpm_name(mpm),
+            " processes after reloads; ThreadLimit >= %d.\n", label, sb_mpm_name(mpm),
             num(&nb, s->max_request_workers, 0), num(&nb, s->processes, 0),
             s->threads_per_child, num(&nb, ceil(s->needed - 1e-9), 0),
             num(&nb, s->server_limit, 0), num(&nb, s->processes, 0),
@@ -1163,7 +1133,7 @@ static int check_config(const sb_model_config_t *cfg, sb_model_plan_t *plan)
     if (cfg->min_kat < 1 || cfg->max_kat < 0 || (cfg->max_kat && cfg->max_kat < cfg->min_kat)) {
         say_missing(plan, "the KeepAliveTimeout bounds must satisfy 1 <= min <= max");
     }
-    if (cfg->mpm != SB_MODEL_PREFORK
+    if (cfg->mpm != SB_MPM_PREFORK
         && (cfg->threads_per_child < 1 || cfg->threads_per_child > SB_MODEL_MAX_THREAD_LIMIT)) {
         say_missing(plan, "ThreadsPerChild must be from 1 to %d", SB_MODEL_MAX_THREAD_LIMIT);
     }
@@ -1367,7 +1337,7 @@ static int plan_slots(planning_t *g)
 {
     const sb_model_config_t *cfg = g->cfg;
     sb_model_plan_t *plan = g->plan;
-    sb_model_mpm_t mpm = cfg->mpm;
+    sb_mpm_t mpm = cfg->mpm;
 
     if (size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, g->k, &plan->rec) != 0) {
         say_missing(plan, "the hold time at KeepAliveTimeout %d s cannot be computed from"
@@ -1393,7 +1363,7 @@ static void memory_nofit(planning_t *g, long nmax)
 {
     const sb_model_config_t *cfg = g->cfg;
     sb_model_plan_t *plan = g->plan;
-    sb_model_mpm_t mpm = cfg->mpm;
+    sb_mpm_t mpm = cfg->mpm;
     sb_model_sizing_t s;
 
     plan->status = SB_MODEL_NOFIT;
@@ -1401,15 +1371,15 @@ static void memory_nofit(planning_t *g, long nmax)
         say(g->t, g->tl, "Not even at KeepAliveTimeout %d s (the shortest sensible one)"
             " do the slots fit in memory.\n", cfg->min_kat);
     }
-    if (mpm != SB_MODEL_EVENT && g->k > 0
-        && size_mpm(cfg, SB_MODEL_EVENT, &g->in, plan->design_conn_per_s, g->k,
+    if (mpm != SB_MPM_EVENT && g->k > 0
+        && size_mpm(cfg, SB_MPM_EVENT, &g->in, plan->design_conn_per_s, g->k,
                     &plan->event_alt) == 0) {
         plan->has_event_alt = 1;
     }
-    if (mpm != SB_MODEL_EVENT && g->k > 0
+    if (mpm != SB_MPM_EVENT && g->k > 0
         && size_mpm(cfg, mpm, &g->in, plan->design_conn_per_s, 0, &s) == 0) {
         say(g->t, g->tl, "%s: KeepAlive Off, as the article advises on hardware short"
-            " of memory.\n", mpm == SB_MODEL_PREFORK ? "Recommendation"
+            " of memory.\n", mpm == SB_MPM_PREFORK ? "Recommendation"
             : "In place, with the worker MPM");
         say_hold(plan, &g->in, &s, plan->design_conn_per_s);
         plan->rec = s;
@@ -1444,7 +1414,7 @@ static void memory_nofit(planning_t *g, long nmax)
             num(&g->nb, (double)e->design_conns, 0),
             num(&g->nb, e->max_request_workers, 0), num(&g->nb, e->processes, 0),
             e->threads_per_child, num(&g->nb, e->server_limit, 0));
-        if (mpm == SB_MODEL_WORKER) {
+        if (mpm == SB_MPM_WORKER) {
             say(g->t, g->tl, "  At the worker MPM's PSS per thread that %s.\n",
                 e->max_request_workers <= nmax ? "fits" : "does not fit either");
         }
@@ -1461,7 +1431,7 @@ static void memory_over(planning_t *g, long nmax)
 {
     const sb_model_config_t *cfg = g->cfg;
     sb_model_plan_t *plan = g->plan;
-    sb_model_mpm_t mpm = cfg->mpm;
+    sb_mpm_t mpm = cfg->mpm;
     sb_model_sizing_t s;
     int k2, found = 0;
 
@@ -1576,9 +1546,9 @@ static void plan_restart(planning_t *g)
 {
     const sb_model_config_t *cfg = g->cfg;
     sb_model_plan_t *plan = g->plan;
-    sb_model_mpm_t mpm = cfg->mpm;
+    sb_mpm_t mpm = cfg->mpm;
 
-    if (mpm != SB_MODEL_PREFORK && g->cur.thread_limit > plan->rec.thread_limit) {
+    if (mpm != SB_MPM_PREFORK && g->cur.thread_limit > plan->rec.thread_limit) {
         plan->rec.thread_limit = g->cur.thread_limit;
     }
     if (g->cur.server_limit > 0 && plan->rec.server_limit > g->cur.server_limit) {
@@ -1587,7 +1557,7 @@ static void plan_restart(planning_t *g)
             " restart, graceful or full; it takes a stop and a start.\n",
             num(&g->nb, plan->rec.server_limit, 0), num(&g->nb, g->cur.server_limit, 0));
     }
-    if (mpm != SB_MODEL_PREFORK && g->cur.thread_limit > 0
+    if (mpm != SB_MPM_PREFORK && g->cur.thread_limit > 0
         && plan->rec.thread_limit > g->cur.thread_limit) {
         plan->needs_full_restart = 1;
         say(g->t, g->tl, "ThreadLimit %d > the current %d: it takes a stop and a start.\n",
@@ -1597,11 +1567,11 @@ static void plan_restart(planning_t *g)
         say(g->t, g->tl, "The current ServerLimit is unknown: whether a stop and start is needed"
             " cannot be said.\n");
     }
-    if (plan->rec.server_limit > (mpm == SB_MODEL_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
+    if (plan->rec.server_limit > (mpm == SB_MPM_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
                                   : SB_MODEL_THREADED_MAX_SERVER_LIMIT)) {
         say(g->t, g->tl, "ServerLimit %s is beyond httpd's compiled-in maximum (%d): use more"
             " servers.\n", num(&g->nb, plan->rec.server_limit, 0),
-            mpm == SB_MODEL_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
+            mpm == SB_MPM_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
             : SB_MODEL_THREADED_MAX_SERVER_LIMIT);
     }
     if (g->in.from_history && g->in.listen_queue_max > 0) {

@@ -40,15 +40,6 @@
 /* Largest slot count sb_model_slots_for() searches. */
 #define SB_MODEL_MAX_SLOTS 10000000
 
-typedef enum {
-    SB_MODEL_PREFORK = 0,
-    SB_MODEL_WORKER,
-    SB_MODEL_EVENT
-} sb_model_mpm_t;
-
-/* "prefork", "worker", "event"; parse returns -1 for anything else. */
-const char *sb_model_mpm_name(sb_model_mpm_t mpm);
-int sb_model_mpm_parse(const char *name, sb_model_mpm_t *mpm);
 
 /* ------------------------------------------------------------------ queueing */
 
@@ -86,7 +77,7 @@ long sb_model_poisson_quantile(double mean, double q);
 /* ------------------------------------------------------------------ configuration */
 
 typedef struct {
-    sb_model_mpm_t mpm;
+    sb_mpm_t mpm;
     double spike_factor;        /* x busy-period mean (default 2.5) */
     int busy_window_min;        /* busiest window, minutes (default 60) */
     double target_wait;         /* Erlang C target (default 0.01) */
@@ -119,7 +110,7 @@ void sb_model_current_init(sb_model_current_t *cur);
  * of cur that is unknown; returns a bit mask of the fields it filled
  * (1 kat, 2 MaxRequestWorkers, 4 ServerLimit, 8 ThreadsPerChild,
  * 16 ThreadLimit, 32 KeepAlive). */
-int sb_model_current_defaults(sb_model_current_t *cur, sb_model_mpm_t mpm);
+int sb_model_current_defaults(sb_model_current_t *cur, sb_mpm_t mpm);
 
 /* ------------------------------------------------------------------ inputs */
 
@@ -318,11 +309,11 @@ typedef struct {
  * worker and event, KeepAliveTimeout only with KeepAlive On; the rest of
  * d unset. */
 void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
-                                sb_model_mpm_t mpm);
+                                sb_mpm_t mpm);
 
 typedef struct {
     sb_model_status_t status;
-    sb_model_mpm_t mpm;
+    sb_mpm_t mpm;
     sb_model_sizing_t rec;      /* the recommendation (the fallback on NOFIT) */
     int has_event_alt;          /* NOFIT on prefork/worker: event sizing below */
     sb_model_sizing_t event_alt;

@@ -150,15 +150,15 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
                    const sb_model_inputs_t *in, const sb_model_current_t *cur,
                    sb_model_plan_t *plan, sb_directives_t *d, char **log, apr_pool_t *p)
 {
-    sb_model_mpm_t mpm = cfg->mpm;
+    sb_mpm_t mpm = cfg->mpm;
     const sb_model_sizing_t *rec;
     long next_kat, next_mrw, multiple;
     int change = next_keepalive(po, cfg, in, cur, plan, &next_kat, log, p);
 
     rec = &plan->rec;
-    multiple = mpm == SB_MODEL_PREFORK || rec->threads_per_child <= 0 ? 1
+    multiple = mpm == SB_MPM_PREFORK || rec->threads_per_child <= 0 ? 1
         : rec->threads_per_child;
-    if (mpm != SB_MODEL_PREFORK && cur->threads_per_child > 0
+    if (mpm != SB_MPM_PREFORK && cur->threads_per_child > 0
         && cur->threads_per_child != rec->threads_per_child) {
         change = 1;     /* a new ThreadsPerChild: no common multiple to step in */
         next_mrw = rec->max_request_workers;
@@ -177,7 +177,7 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
     }
     d->max_request_workers = (int)next_mrw;
     if (next_mrw != rec->max_request_workers) {
-        if (mpm == SB_MODEL_PREFORK) {
+        if (mpm == SB_MPM_PREFORK) {
             d->server_limit = (int)next_mrw;
         }
         else {

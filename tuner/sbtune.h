@@ -10,10 +10,11 @@
 #include "sb_json.h"
 #include "sb_model.h"
 
-/* Exit codes (documented in sbtune(8)). */
-#define SBTUNE_EXIT_OK      0
-#define SBTUNE_EXIT_FAILURE 1
-#define SBTUNE_EXIT_USAGE   2
+/* Exit codes (documented in sbtune(8)): the shared ones, then sbtune's. */
+#include "sb_exit.h"
+#define SBTUNE_EXIT_OK      SB_EXIT_OK
+#define SBTUNE_EXIT_FAILURE SB_EXIT_FAILURE
+#define SBTUNE_EXIT_USAGE   SB_EXIT_USAGE
 #define SBTUNE_EXIT_NOFIT   4   /* memory cannot hold the slots at any sensible
                                  * KeepAliveTimeout: the fallback is printed */
 #define SBTUNE_EXIT_NODATA  5   /* too little history: what is missing is printed */
@@ -55,10 +56,10 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p);
 
 /* The directives of a sizing as JSON (key as for sb_json values), its
  * model figures as JSON, and the directives as indented text lines. */
-void sbtune_json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_sizing(sb_json_t *j, const char *key, sb_mpm_t mpm,
                         const sb_model_sizing_t *s);
-void sbtune_json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_model(sb_json_t *j, const char *key, sb_mpm_t mpm,
                        const sb_model_sizing_t *s);
-void sbtune_print_directives(FILE *out, sb_model_mpm_t mpm, const sb_model_sizing_t *s);
+void sbtune_print_directives(FILE *out, sb_mpm_t mpm, const sb_model_sizing_t *s);
 
 #endif

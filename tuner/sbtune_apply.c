@@ -17,31 +17,11 @@
 #include "sbtune_apply.h"
 #include "sbtune_apply_int.h"
 
-static const char *mpm_name(int mpm)
-{
-    switch (mpm) {
-    case SB_MODEL_PREFORK: return "prefork";
-    case SB_MODEL_WORKER: return "worker";
-    case SB_MODEL_EVENT: return "event";
-    default: return "unknown";
-    }
-}
-
+/* The MPM named s, as an int for c->mpm (-1: unknown). */
 static int mpm_from_name(const char *s)
 {
-    if (s == NULL) {
-        return -1;
-    }
-    if (strcasecmp(s, "prefork") == 0) {
-        return SB_MODEL_PREFORK;
-    }
-    if (strcasecmp(s, "worker") == 0) {
-        return SB_MODEL_WORKER;
-    }
-    if (strcasecmp(s, "event") == 0) {
-        return SB_MODEL_EVENT;
-    }
-    return -1;
+    sb_mpm_t m;
+    return sb_mpm_parse(s, &m) == 0 ? (int)m : -1;
 }
 
 const char *sbtune_apply_exit_name(int code)
@@ -254,7 +234,7 @@ static int step_before(sbtune_ctx_t *c, run_t *r)
         sbtune_set_error(c, "cannot tell httpd's MPM (give --mpm)");
         return SBTUNE_APPLY_SOURCE;
     }
-    sbtune_say(c, "httpd 2.%d, MPM %s, generation %d%s%s", c->minor, mpm_name(c->mpm), b->gen,
+    sbtune_say(c, "httpd 2.%d, MPM %s, generation %d%s%s", c->minor, sb_mpm_name((sb_mpm_t)c->mpm), b->gen,
                b->server_limit >= 0
                ? apr_psprintf(r->tp, ", ServerLimit %d ThreadLimit %d", b->server_limit,
                               b->thread_limit) : "",
@@ -292,10 +272,10 @@ static int step_render(sbtune_ctx_t *c, run_t *r)
         sb_directive_parse(&c->prevd, r->prev, r->prev_len);
     }
     r->eff = o->set;
-    if (c->mpm == SB_MODEL_PREFORK) {
+    if (c->mpm == SB_MPM_PREFORK) {
         r->eff.threads_per_child = r->eff.thread_limit = -1;
     }
-    meta.mpm = mpm_name(c->mpm);
+    meta.mpm = sb_mpm_name((sb_mpm_t)c->mpm);
     meta.httpd_minor = c->minor;
     meta.when = apr_time_now();
     meta.data = o->data;
@@ -333,7 +313,7 @@ static const char *needs_stop_start(sbtune_ctx_t *c, const run_t *r, apr_pool_t 
                        "until then the larger one stays", b->server_limit, e->server_limit);
         }
     }
-    if (e->thread_limit >= 0 && c->mpm != SB_MODEL_PREFORK
+    if (e->thread_limit >= 0 && c->mpm != SB_MPM_PREFORK
         && (b->thread_limit >= 0 ? e->thread_limit > b->thread_limit
             : e->thread_limit != pd->thread_limit)) {
         why = apr_psprintf(p, "%s%sThreadLimit %d -> %d", why ? why : "", why ? ", " : "",

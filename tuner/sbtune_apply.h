@@ -58,6 +58,7 @@
 #define SBTUNE_APPLY_H
 
 #include <apr_pools.h>
+#include "sb_exit.h"
 #include <apr_errno.h>
 #include <apr_time.h>
 
@@ -71,12 +72,12 @@
  * 4 is SBTUNE_EXIT_NOFIT (sbtune.h).
  */
 typedef enum {
-    SBTUNE_APPLY_NOCHANGE = 0,      /* the snippet already says this; nothing done */
-    SBTUNE_APPLY_ERROR = 1,         /* failed before httpd was touched (write
+    SBTUNE_APPLY_NOCHANGE = SB_EXIT_OK,      /* the snippet already says this; nothing done */
+    SBTUNE_APPLY_ERROR = SB_EXIT_FAILURE,         /* failed before httpd was touched (write
                                      * error, disk full, apachectl missing...):
                                      * the snippet is as it was */
-    SBTUNE_APPLY_USAGE = 2,         /* bad options */
-    SBTUNE_APPLY_SOURCE = 3,        /* scoreboard / mod_status unavailable */
+    SBTUNE_APPLY_USAGE = SB_EXIT_USAGE,         /* bad options */
+    SBTUNE_APPLY_SOURCE = SB_EXIT_UNAVAILABLE,        /* scoreboard / mod_status unavailable */
     SBTUNE_APPLY_CHANGED = 10,      /* applied, reloaded and verified */
     SBTUNE_APPLY_RECOMMEND = 11,    /* a change is recommended, not applied
                                      * (dry run) */
@@ -164,7 +165,7 @@ typedef struct {
     const char *ca_file;        /* its CA certificates, or NULL */
     int insecure;               /* do not verify its certificate */
     sb_directives_t set;    /* what to write (at least one field) */
-    int mpm;                    /* sb_model_mpm_t, or -1: from mod_status, else -V */
+    int mpm;                    /* sb_mpm_t, or -1: from mod_status, else -V */
     int httpd_minor;            /* 2 or 4; 0: from APACHECTL -v */
     int allow_stop_start;
     const char *history;        /* history file for the change row, or NULL */

@@ -64,9 +64,9 @@ int sbtune_apply_opts_from_config(sbtune_apply_opts_t *o, const sb_config_t *cfg
             return -1;
         }
     }
-    o->mpm = strcmp(cfg->mpm, "prefork") == 0 ? SB_MODEL_PREFORK
-        : strcmp(cfg->mpm, "worker") == 0 ? SB_MODEL_WORKER
-        : strcmp(cfg->mpm, "event") == 0 ? SB_MODEL_EVENT : -1;
+    o->mpm = strcmp(cfg->mpm, "prefork") == 0 ? SB_MPM_PREFORK
+        : strcmp(cfg->mpm, "worker") == 0 ? SB_MPM_WORKER
+        : strcmp(cfg->mpm, "event") == 0 ? SB_MPM_EVENT : -1;
     o->httpd_minor = strcmp(cfg->httpd_version, "2.2") == 0 ? 2
         : strcmp(cfg->httpd_version, "2.4") == 0 ? 4 : 0;
     o->allow_stop_start = cfg->allow_stop_start;

@@ -62,7 +62,7 @@ static int calc_from_options(calc_t *k, const sb_config_t *o)
     sb_model_config_defaults(&k->cfg);
     sb_model_inputs_init(&k->in);
     sb_model_current_init(&k->cur);
-    if (*o->mpm && sb_model_mpm_parse(o->mpm, &k->cfg.mpm) != 0) {
+    if (*o->mpm && sb_mpm_parse(o->mpm, &k->cfg.mpm) != 0) {
         return plan_usage("--mpm takes one of prefork|worker|event");
     }
     if (strcmp(o->format, "apache") == 0) {
@@ -165,7 +165,7 @@ static int print_capacity(const calc_t *k, apr_pool_t *p)
     return SBTUNE_EXIT_OK;
 }
 
-void sbtune_json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_sizing(sb_json_t *j, const char *key, sb_mpm_t mpm,
                         const sb_model_sizing_t *s)
 {
     sb_json_object_begin(j, key);
@@ -178,18 +178,18 @@ void sbtune_json_sizing(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
     }
     sb_json_int(j, "MaxRequestWorkers", s->max_request_workers);
     sb_json_int(j, "ServerLimit", s->server_limit);
-    if (mpm != SB_MODEL_PREFORK) {
+    if (mpm != SB_MPM_PREFORK) {
         sb_json_int(j, "ThreadsPerChild", s->threads_per_child);
         sb_json_int(j, "ThreadLimit", s->thread_limit);
     }
     sb_json_object_end(j);
 }
 
-void sbtune_json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
+void sbtune_json_model(sb_json_t *j, const char *key, sb_mpm_t mpm,
                        const sb_model_sizing_t *s)
 {
     sb_json_object_begin(j, key);
-    sb_json_string(j, "mpm", sb_model_mpm_name(mpm));
+    sb_json_string(j, "mpm", sb_mpm_name(mpm));
     sb_json_double(j, "conn_per_s", s->conn_per_s);
     sb_json_double(j, "hold_time_s", s->hold.hold_s);
     sb_json_object_begin(j, "hold_parts");
@@ -204,7 +204,7 @@ void sbtune_json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
     sb_json_int(j, "erlang_c_slots", s->slots);
     sb_json_double(j, "wait_probability", s->wait_prob);
     sb_json_int(j, "processes", s->processes);
-    if (mpm == SB_MODEL_EVENT) {
+    if (mpm == SB_MPM_EVENT) {
         sb_json_double(j, "request_load", s->request_load);
         sb_json_int(j, "design_connections", s->design_conns);
         sb_json_double(j, "connection_ceiling", s->conn_ceiling);
@@ -212,7 +212,7 @@ void sbtune_json_model(sb_json_t *j, const char *key, sb_model_mpm_t mpm,
     sb_json_object_end(j);
 }
 
-void sbtune_print_directives(FILE *out, sb_model_mpm_t mpm, const sb_model_sizing_t *s)
+void sbtune_print_directives(FILE *out, sb_mpm_t mpm, const sb_model_sizing_t *s)
 {
     fprintf(out, "    KeepAlive %s\n", s->keepalive ? "On" : "Off");
     if (s->keepalive) {
@@ -220,7 +220,7 @@ void sbtune_print_directives(FILE *out, sb_model_mpm_t mpm, const sb_model_sizin
     }
     fprintf(out, "    MaxRequestWorkers %d\n", s->max_request_workers);
     fprintf(out, "    ServerLimit %d\n", s->server_limit);
-    if (mpm != SB_MODEL_PREFORK) {
+    if (mpm != SB_MPM_PREFORK) {
         fprintf(out, "    ThreadsPerChild %d\n", s->threads_per_child);
         fprintf(out, "    ThreadLimit %d\n", s->thread_limit);
     }
@@ -245,14 +245,14 @@ static void print_plan_json(const calc_t *k, const sb_model_plan_t *plan, apr_po
     }
     sb_json_int(j, "MaxRequestWorkers", k->cur.max_request_workers);
     sb_json_int(j, "ServerLimit", k->cur.server_limit);
-    if (k->cfg.mpm != SB_MODEL_PREFORK) {
+    if (k->cfg.mpm != SB_MPM_PREFORK) {
         sb_json_int(j, "ThreadsPerChild", k->cur.threads_per_child);
         sb_json_int(j, "ThreadLimit", k->cur.thread_limit);
     }
     sb_json_bool(j, "httpd_defaults_assumed", (k->filled & (2 | 4 | 16)) != 0);
     sb_json_object_end(j);
     sb_json_object_begin(j, "inputs");
-    sb_json_string(j, "mpm", sb_model_mpm_name(k->cfg.mpm));
+    sb_json_string(j, "mpm", sb_mpm_name(k->cfg.mpm));
     sb_json_double(j, "design_conn_per_s", plan->design_conn_per_s);
     sb_json_double(j, "conn_rate", k->conn_rate);
     sb_json_double(j, "busy_conn_per_s", k->busy_rate);
@@ -271,10 +271,10 @@ static void print_plan_json(const calc_t *k, const sb_model_plan_t *plan, apr_po
     sb_json_int_or_null(j, "memory_bytes", k->memory > 0 ? k->memory : SB_UNKNOWN);
     sb_json_double(j, "memory_budget_bytes", plan->mem_budget_bytes);
     sb_json_double(j, "target_wait", k->cfg.target_wait);
-    if (k->cfg.mpm != SB_MODEL_PREFORK) {
+    if (k->cfg.mpm != SB_MPM_PREFORK) {
         sb_json_int(j, "threads_per_child", k->cfg.threads_per_child);
     }
-    if (k->cfg.mpm == SB_MODEL_EVENT) {
+    if (k->cfg.mpm == SB_MPM_EVENT) {
         sb_json_double(j, "async_factor", k->cfg.async_factor);
     }
     sb_json_object_end(j);
@@ -293,8 +293,8 @@ static void print_plan_json(const calc_t *k, const sb_model_plan_t *plan, apr_po
     if (plan->has_event_alt) {
         sb_json_object_begin(j, "alternative");
         sb_json_string(j, "mpm", "event");
-        sbtune_json_sizing(j, "recommendation", SB_MODEL_EVENT, &plan->event_alt);
-        sbtune_json_model(j, "model", SB_MODEL_EVENT, &plan->event_alt);
+        sbtune_json_sizing(j, "recommendation", SB_MPM_EVENT, &plan->event_alt);
+        sbtune_json_model(j, "model", SB_MPM_EVENT, &plan->event_alt);
         sb_json_object_end(j);
     }
     sb_json_bool(j, "needs_full_restart", plan->needs_full_restart);
@@ -308,7 +308,7 @@ static void print_plan_json(const calc_t *k, const sb_model_plan_t *plan, apr_po
 static void print_plan_text(const calc_t *k, const sb_model_plan_t *plan)
 {
     printf("sbtune plan: %s MPM, %.12g new clients/s to plan for\n\n",
-           sb_model_mpm_name(k->cfg.mpm), plan->design_conn_per_s);
+           sb_mpm_name(k->cfg.mpm), plan->design_conn_per_s);
     fputs(plan->arithmetic, stdout);
     if (plan->status == SB_MODEL_NOFIT && plan->fits_memory == 1) {
         printf("\nThe keep-alive plan does not fit in memory.  Fallback:\n");
@@ -332,7 +332,7 @@ static void print_plan_text(const calc_t *k, const sb_model_plan_t *plan)
     }
     printf("    MaxRequestWorkers %d\n    ServerLimit %d\n", k->cur.max_request_workers,
            k->cur.server_limit);
-    if (k->cfg.mpm != SB_MODEL_PREFORK) {
+    if (k->cfg.mpm != SB_MPM_PREFORK) {
         printf("    ThreadsPerChild %d\n    ThreadLimit %d\n", k->cur.threads_per_child,
                k->cur.thread_limit);
     }

@@ -174,7 +174,7 @@ static void print_apply_text(const flow_t *f, const decision_t *dc, const char *
     const sbtune_apply_result_t *res = &dc->res;
     int code = dc->code;
 
-    printf("sbtune report: %s MPM; %s\n\n", sb_model_mpm_name(f->cfg.mpm), data);
+    printf("sbtune report: %s MPM; %s\n\n", sb_mpm_name(f->cfg.mpm), data);
     fputs(f->plan->arithmetic, stdout);
     printf("\nRecommendation:\n");
     sbtune_print_directives(stdout, f->cfg.mpm, &f->plan->rec);
@@ -252,7 +252,7 @@ static int decide_and_apply(flow_t *f, apr_pool_t *p)
     if (f->apache && !f->apply) {
         sb_directive_meta_t meta;
 
-        meta.mpm = sb_model_mpm_name(f->cfg.mpm);
+        meta.mpm = sb_mpm_name(f->cfg.mpm);
         meta.httpd_minor = f->minor ? f->minor : 4;
         meta.when = f->now;
         meta.data = data;
@@ -291,7 +291,7 @@ static int flow_from_options(flow_t *f, const sb_config_t *o, apr_pool_t *p)
     f->history = *o->history ? o->history : NULL;
     f->window_days = o->window_days;
     if (*o->mpm) {
-        sb_model_mpm_parse(o->mpm, &f->cfg.mpm);
+        sb_mpm_parse(o->mpm, &f->cfg.mpm);
     }
     f->kat = o->keepalive_timeout;
     f->cur.max_request_workers = o->max_request_workers;
@@ -446,7 +446,7 @@ static int nothing_to_apply(const flow_t *f)
                "Nothing applied.\n", f->in.minutes, f->history, plan->missing);
         return SBTUNE_EXIT_NODATA;
     }
-    printf("sbtune report: %s MPM, %d minutes of history\n\n", sb_model_mpm_name(f->cfg.mpm),
+    printf("sbtune report: %s MPM, %d minutes of history\n\n", sb_mpm_name(f->cfg.mpm),
            f->in.minutes);
     fputs(plan->arithmetic, stdout);
     printf("\nDoes not fit in memory; fallback (not applied automatically: KeepAlive Off or"
@@ -506,7 +506,7 @@ static void print_report_text(const flow_t *f)
         return;
     }
     printf("sbtune report: %s MPM, %d minutes of history, busiest hour %.3g new clients/s,"
-           " peak %.3g/s\n\n", sb_model_mpm_name(f->cfg.mpm), f->in.minutes,
+           " peak %.3g/s\n\n", sb_mpm_name(f->cfg.mpm), f->in.minutes,
            f->in.busy_conn_per_s, f->in.peak_conn_per_s);
     fputs(plan->arithmetic, stdout);
     printf("\n%s:\n", plan->status == SB_MODEL_NOFIT ? "Does not fit in memory; fallback"

@@ -138,11 +138,11 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
         sbtune_observe(&c->obs, &ob, p);
         if (ob.ok) {
             if (!mrw_ok && ob.sb_len >= 0) {
-                mrw_ok = mrw_in_force(&ob, d->max_request_workers, c->mpm == SB_MODEL_PREFORK);
+                mrw_ok = mrw_in_force(&ob, d->max_request_workers, c->mpm == SB_MPM_PREFORK);
             }
             if (!sl_ok && ob.server_limit >= 0) {
                 sl_ok = (d->server_limit < 0 || ob.server_limit == d->server_limit)
-                    && (d->thread_limit < 0 || c->mpm == SB_MODEL_PREFORK
+                    && (d->thread_limit < 0 || c->mpm == SB_MPM_PREFORK
                         || ob.thread_limit == d->thread_limit);
             }
         }

@@ -469,7 +469,7 @@ START_TEST(mpm_rounding_and_restarts)
 
     /* prefork: ServerLimit = MaxRequestWorkers = N; 256 current -> stop/start */
     sb_model_current_init(&cur);
-    sb_model_current_defaults(&cur, SB_MODEL_PREFORK);
+    sb_model_current_defaults(&cur, SB_MPM_PREFORK);
     ck_assert_int_eq(cur.server_limit, 256);
     sb_model_plan(&cfg, &in, &cur, plan);
     ck_assert_int_eq(plan->rec.max_request_workers, n);
@@ -481,9 +481,9 @@ START_TEST(mpm_rounding_and_restarts)
     ck_assert_int_eq(plan->needs_full_restart, 0);
 
     /* worker: a multiple of ThreadsPerChild, ServerLimit + 25 % headroom */
-    cfg.mpm = SB_MODEL_WORKER;
+    cfg.mpm = SB_MPM_WORKER;
     sb_model_current_init(&cur);
-    sb_model_current_defaults(&cur, SB_MODEL_WORKER);
+    sb_model_current_defaults(&cur, SB_MPM_WORKER);
     sb_model_plan(&cfg, &in, &cur, plan);
     ck_assert_int_eq(plan->rec.max_request_workers % 25, 0);
     ck_assert_int_ge(plan->rec.max_request_workers, n);
@@ -513,7 +513,7 @@ START_TEST(mpm_rounding_and_restarts)
     ck_assert_int_eq(plan->rec.server_limit, 2);
 
     /* event: workers from requests, connection ceiling checked */
-    cfg.mpm = SB_MODEL_EVENT;
+    cfg.mpm = SB_MPM_EVENT;
     article_inputs(&in);
     in.service_time_s = 0.05;
     in.req_per_conn_mean = 10;
@@ -629,7 +629,7 @@ START_TEST(history_busy_window_and_plan)
     in.kat = 5;
     in.mem_total_bytes = (int64_t)32 << 30;
     sb_model_current_init(&cur);
-    sb_model_current_defaults(&cur, SB_MODEL_PREFORK);
+    sb_model_current_defaults(&cur, SB_MPM_PREFORK);
     ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_OK);
     ck_assert_int_eq(plan->kat_memory_limited, 0);
     /* max(2.5 x 40, 95) = 100 */

@@ -245,7 +245,7 @@ START_TEST(next_threaded)
 
     sb_policy_defaults(&po);
     sb_model_config_defaults(&cfg);
-    cfg.mpm = SB_MODEL_WORKER;
+    cfg.mpm = SB_MPM_WORKER;
     sb_model_inputs_init(&in);
     sb_model_current_init(&cur);
     cur.keepalive = 1;
