@@ -39,7 +39,8 @@ typedef struct {
     double busy, idle, open;    /* slot means (busy: BusyWorkers rule) */
     double ka_slots;            /* slots in K */
     double ka_conns;            /* idle keep-alive connections, NaN w/o kernel */
-    double req, conn;           /* requests/s, new connections/s; NaN unknown */
+    double req, conn;           /* requests/s, arrivals/s; NaN unknown */
+    double accepted;            /* connections httpd accepted/s; NaN unknown */
     double queue;               /* accept queue max, NaN unknown */
     double hold_sum;            /* slot hold observations of this second */
     int hold_n;

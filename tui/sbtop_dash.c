@@ -375,7 +375,7 @@ static int draw_rates(sbt_canvas_t *cv, const sbt_app_t *app, int y)
         const char *label;
     } rows[] = {
         { SBT_R_REQ, "requests/s" },
-        { SBT_R_CONN, "new conns/s" },
+        { SBT_R_CONN, "arrivals/s" },
         { SBT_R_BUSY, "busy slots" },
         { SBT_R_KA, "keep-alive" },
     };
@@ -396,8 +396,17 @@ static int draw_rates(sbt_canvas_t *cv, const sbt_app_t *app, int y)
         sbt_cv_printf(cv, y + i, 20 + width, SBT_ST_DIM, "avg %s max %s",
                       sbt_fnum(avg, b, sizeof(b)), sbt_fnum(mx, c, sizeof(c)));
     }
-    sbt_cv_printf(cv, y + 4, 19, SBT_ST_DIM, "last %s, %d s per column, newest right",
-                  sbt_fdur((int64_t)width * per, a, sizeof(a)), per);
+    {
+        const sbt_sec_t *s = sbt_ring_get(app, 0);
+        int x = 19 + sbt_cv_printf(cv, y + 4, 19, SBT_ST_DIM, "last %s, %d s per column, "
+                                   "newest right", sbt_fdur((int64_t)width * per, a,
+                                                            sizeof(a)), per);
+        if (s && !isnan(s->accepted) && !isnan(s->conn) && fabs(s->conn - s->accepted) >= 0.5) {
+            /* clients wait in the accept queue, or it drains */
+            sbt_cv_printf(cv, y + 4, x, SBT_ST_WARN, "; %s arrived, httpd accepted %s",
+                          sbt_fnum(s->conn, b, sizeof(b)), sbt_fnum(s->accepted, c, sizeof(c)));
+        }
+    }
     return y + 5;
 }
 

@@ -106,6 +106,7 @@ static apr_status_t on_row(void *baton, const sb_hist_second_t *row)
         r.ka_conns = row->keepalive_conns_mean;
         r.req = row->req_per_s;
         r.conn = row->conn_per_s;
+        r.accepted = row->accepted_per_s;
         r.queue = row->listen_queue_max < 0 ? NAN : (double)row->listen_queue_max;
         r.slots_total = -1;
         sbt_ring_push(app, &r);

@@ -211,7 +211,7 @@ static int draw_summary(sbt_canvas_t *cv, const sbt_app_t *app, int y)
 
     sbt_totals(app, &t);
     sbt_cv_printf(cv, y, 0, SBT_ST_NORMAL, "busy %s/%s  keep-alive %s  idle %s  open %s%s"
-                  "requests/s %s  new conns/s %s", sbt_fnum(t.busy, v[0], 32),
+                  "requests/s %s  arrivals/s %s", sbt_fnum(t.busy, v[0], 32),
                   sbt_fnum(t.total, v[1], 32), sbt_fnum(t.ka, v[2], 32),
                   sbt_fnum(t.idle, v[3], 32), sbt_fnum(t.open, v[4], 32), sbt_sep(cv),
                   sbt_fnum(sbt_ring_mean(app, SBT_R_REQ, 1, NULL), v[5], 32),

@@ -73,6 +73,7 @@ static void on_second(const sb_second_t *s, void *baton)
     r.ka_conns = s->keepalive_conns_mean;
     r.req = s->req_per_s;
     r.conn = s->conn_per_s;
+    r.accepted = s->accepted_per_s;
     r.queue = s->listen_queue_max;
     r.slots_total = s->slots_total;
     for (i = 0; i < s->obs[SB_OBS_HOLD].n; i++) {
@@ -121,8 +122,12 @@ static void on_notice(void *baton, sb_source_notice_t kind, sb_level_t level, co
         sbt_notice(app, SBT_INFO, "the scoreboard is readable again: back to shared memory");
         app->source_label = "shm";
         break;
-    case SB_SN_KERNEL:
     case SB_SN_BPF:
+        if (level > SB_LEVEL_WARNING) {
+            break;              /* on, or off where it cannot load: not news */
+        }
+        /* fall through */
+    case SB_SN_KERNEL:
     case SB_SN_MEMORY:
         sbt_notice(app, level <= SB_LEVEL_WARNING ? SBT_WARN : SBT_INFO, "%s", msg);
         break;
