@@ -281,6 +281,8 @@ void sb_model_inputs_init(sb_model_inputs_t *in)
 {
     memset(in, 0, sizeof(*in));
     in->busy_conn_per_s = NAN;
+    in->busy_accepted_per_s = NAN;
+    in->refused = -1;
     in->peak_conn_per_s = NAN;
     in->busy_req_per_s = NAN;
     in->hold_time_s = NAN;
@@ -400,8 +402,9 @@ static double hist_mean_capped(const sb_hist_t *h, double k)
 
 typedef struct {
     int64_t ts;
-    double conn;
+    double conn;                /* arrivals */
     double req;
+    double accepted;            /* NaN: not recorded (history before schema 2) */
 } minute_rate_t;
 
 struct sb_model_history {
@@ -409,7 +412,7 @@ struct sb_model_history {
     sb_hist_t gap, close_idle, req_per_conn, service, hold;
     int has_gap, has_close, has_rpc, has_service, has_hold;
     double peak;
-    int64_t pss_max, mem_avail_min, lq_max, overflows;
+    int64_t pss_max, mem_avail_min, lq_max, overflows, refused;
 };
 
 sb_model_history_t *sb_model_history_create(apr_pool_t *p)
@@ -422,6 +425,7 @@ sb_model_history_t *sb_model_history_create(apr_pool_t *p)
     h->mem_avail_min = -1;
     h->lq_max = -1;
     h->overflows = -1;
+    h->refused = -1;
     return h;
 }
 
@@ -440,6 +444,10 @@ apr_status_t sb_model_history_add(sb_model_history_t *h, const sb_hist_minute_t 
         r->ts = row->ts;
         r->conn = row->conn_per_s_mean;
         r->req = row->req_per_s_mean;
+        r->accepted = row->accepted_per_s_mean;
+    }
+    if (row->refused >= 0) {
+        h->refused = (h->refused < 0 ? 0 : h->refused) + row->refused;
     }
     if (isfinite(row->conn_per_s_max) && !(row->conn_per_s_max <= h->peak)) {
         h->peak = row->conn_per_s_max;
@@ -477,6 +485,23 @@ static int by_ts(const void *a, const void *b)
     return (x->ts > y->ts) - (x->ts < y->ts);
 }
 
+/* What httpd accepted in the busiest window (the window's minutes that
+ * recorded it). */
+static void busy_accepted(const minute_rate_t *r, int n, sb_model_inputs_t *in, int64_t width)
+{
+    double sum = 0;
+    int i, k = 0;
+
+    for (i = 0; i < n; i++) {
+        if (r[i].ts >= in->busy_start_ts && r[i].ts < in->busy_start_ts + width
+            && isfinite(r[i].accepted)) {
+            sum += r[i].accepted;
+            k++;
+        }
+    }
+    in->busy_accepted_per_s = k ? sum / k : NAN;
+}
+
 void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_t *cfg,
                              sb_model_inputs_t *in)
 {
@@ -499,6 +524,7 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->mem_available_min_bytes = h->mem_avail_min;
     in->listen_queue_max = h->lq_max;
     in->listen_overflows = h->overflows;
+    in->refused = h->refused;
     if (n == 0) {
         return;
     }
@@ -517,6 +543,7 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
         in->busy_req_per_s = rn ? rsum / rn : NAN;
         in->busy_start_ts = r[0].ts;
         in->busy_minutes = n;
+        busy_accepted(r, n, in, width);
         return;
     }
     need = (int)(width / 60 / 2);
@@ -559,7 +586,9 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->busy_req_per_s = best_req;
     in->busy_start_ts = best_ts;
     in->busy_minutes = best_n;
+    busy_accepted(r, n, in, width);
 }
+
 
 /* ------------------------------------------------------------------ hold time */
 

@@ -126,7 +126,8 @@ typedef struct {
     int64_t first_ts, last_ts;  /* their span */
     int64_t busy_start_ts;      /* start of the busiest window */
     int busy_minutes;           /* minutes in it */
-    double busy_conn_per_s;     /* busiest-window mean of new connections/s */
+    double busy_conn_per_s;     /* busiest-window mean of arrivals/s */
+    double busy_accepted_per_s; /* ... of what httpd accepted; NaN unknown */
     double peak_conn_per_s;     /* highest short-window (1 s) peak, or the
                                  * rate to plan for (calculator) */
     double busy_req_per_s;      /* requests/s in the busiest window */
@@ -152,6 +153,8 @@ typedef struct {
     /* evidence of queueing */
     int64_t listen_queue_max;
     int64_t listen_overflows;
+    int64_t refused;            /* attempts refused while httpd's queue was
+                                 * full; -1 unknown */
 } sb_model_inputs_t;
 
 /* Everything unknown, keepalive on, from_history 0. */

@@ -94,6 +94,26 @@ typedef struct {
     apr_time_t now;
 } flow_t;
 
+/* " (httpd accepted N/s; M refused)" when clients waited or were refused:
+ * arrivals are what the plan is made from, not what httpd took. */
+static const char *accepted_words(const sb_model_inputs_t *in, apr_pool_t *p)
+{
+    int differs = isfinite(in->busy_accepted_per_s)
+                  && fabs(in->busy_conn_per_s - in->busy_accepted_per_s)
+                     > 0.01 * in->busy_conn_per_s + 0.05;
+
+    if (!differs && in->refused <= 0) {
+        return "";
+    }
+    return apr_psprintf(p, " (%s%s%s)",
+                        differs ? apr_psprintf(p, "httpd accepted %.3g/s",
+                                               in->busy_accepted_per_s) : "",
+                        differs && in->refused > 0 ? "; " : "",
+                        in->refused > 0 ? apr_psprintf(p, "%" APR_INT64_T_FMT " attempts refused"
+                                                       " with the accept queue full",
+                                                       in->refused) : "");
+}
+
 /* What sbtune_apply_run() and the snippet's header are told. */
 static const char *data_words(const flow_t *f, const sb_model_inputs_t *in, apr_pool_t *p)
 {
@@ -108,8 +128,9 @@ static const char *data_words(const flow_t *f, const sb_model_inputs_t *in, apr_
         apr_strftime(b, &sz, sizeof(b), "%Y-%m-%dT%H:%MZ", &tm);
     }
     return apr_psprintf(p, "%d minute(s) of history in %s (%s to %s); busiest window %.3g new"
-                        " clients/s, peak %.3g/s; accept queue max %s", in->minutes, f->history,
-                        a, b, in->busy_conn_per_s, in->peak_conn_per_s,
+                        " clients/s%s, peak %.3g/s; accept queue max %s", in->minutes,
+                        f->history, a, b, in->busy_conn_per_s, accepted_words(in, p),
+                        in->peak_conn_per_s,
                         in->listen_queue_max >= 0
                         ? apr_psprintf(p, "%" APR_INT64_T_FMT, in->listen_queue_max) : "unknown");
 }
@@ -482,6 +503,8 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
     sb_json_object_begin(j, "inputs");
     sb_json_int(j, "minutes", f->in.minutes);
     sb_json_double(j, "busy_conn_per_s", f->in.busy_conn_per_s);
+    sb_json_double(j, "busy_accepted_per_s", f->in.busy_accepted_per_s);
+    sb_json_int_or_null(j, "refused", f->in.refused < 0 ? SB_UNKNOWN : f->in.refused);
     sb_json_double(j, "peak_conn_per_s", f->in.peak_conn_per_s);
     sb_json_double(j, "design_conn_per_s", plan->design_conn_per_s);
     sb_json_double(j, "hold_time_s", plan->rec.hold.hold_s);
@@ -496,7 +519,7 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
     printf("%s\n", sb_json_text(j, NULL));
 }
 
-static void print_report_text(const flow_t *f)
+static void print_report_text(const flow_t *f, apr_pool_t *p)
 {
     const sb_model_plan_t *plan = f->plan;
 
@@ -505,9 +528,9 @@ static void print_report_text(const flow_t *f)
                f->in.minutes, f->history, plan->missing);
         return;
     }
-    printf("sbtune report: %s MPM, %d minutes of history, busiest hour %.3g new clients/s,"
+    printf("sbtune report: %s MPM, %d minutes of history, busiest hour %.3g new clients/s%s,"
            " peak %.3g/s\n\n", sb_mpm_name(f->cfg.mpm), f->in.minutes,
-           f->in.busy_conn_per_s, f->in.peak_conn_per_s);
+           f->in.busy_conn_per_s, accepted_words(&f->in, p), f->in.peak_conn_per_s);
     fputs(plan->arithmetic, stdout);
     printf("\n%s:\n", plan->status == SB_MODEL_NOFIT ? "Does not fit in memory; fallback"
            : "Recommendation");
@@ -551,7 +574,7 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
         print_report_json(f, p);
     }
     else {
-        print_report_text(f);
+        print_report_text(f, p);
     }
     return f->plan->status == SB_MODEL_NODATA ? SBTUNE_EXIT_NODATA
            : f->plan->status == SB_MODEL_NOFIT ? SBTUNE_EXIT_NOFIT : SBTUNE_EXIT_OK;
