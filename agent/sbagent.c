@@ -30,14 +30,11 @@
  * --interval, --duration and the shared ones are entries of
  * sb_config_options. */
 enum {
-    OPT_ONCE = 'o', OPT_JSON = 'j', OPT_HELP = 'h', OPT_VERSION = 'V',
-    OPT_WORKERS = 'w', OPT_CONFIG = 'c',
+    OPT_ONCE = 'o', OPT_JSON = 'j', OPT_WORKERS = 'w',
     OPT_SHOW_CLIENTS = 256, OPT_CHECK_CONFIG
 };
 
 static const sb_cli_opt_t opts[] = {
-    { OPT_CONFIG, "config", required_argument, "FILE",
-      "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_ONCE, "once", no_argument, NULL,
       "take one sample, print it and exit (same as --count 1)" },
     { OPT_JSON, "json", no_argument, NULL,
@@ -48,18 +45,21 @@ static const sb_cli_opt_t opts[] = {
       "with --workers: include client addresses, vhosts and request lines" },
     { OPT_CHECK_CONFIG, "check-config", no_argument, NULL,
       "check the configuration file and the options, then exit" },
-    { OPT_HELP, "help", no_argument, NULL, "show this help and exit" },
-    { OPT_VERSION, "version", no_argument, NULL, "show the version and exit" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
-static void usage(FILE *out, const char *prog)
+static sb_cli_t spec;          /* the command line (main) */
+
+static void usage(FILE *out)
 {
+    const char *prog = spec.name;
+
     fprintf(out,
             "Usage: %s [--once | --count N] [--scoreboard PATH | --status-url URL] [OPTION]...\n"
             "Measure a running Apache httpd's worker slots, keep-alive occupancy and\n"
             "client arrival rate.  With --once or --count, print raw samples; without,\n"
             "run as the measuring daemon (per-second figures, history, export).\n\n", prog);
+    sb_cli_help_common(out, &spec);
     sb_cli_help(out, opts, (int)NOPTS);
     sb_config_help_cmdline(out, SB_PROG_AGENT, 1);
     fprintf(out, "\nOptions that are also keys of the YAML file (the key of --status-url is status_url):\n");
@@ -273,13 +273,6 @@ static int own_option(void *baton, int id, const char *arg)
     case OPT_WORKERS: a->cli->flags |= SB_JSON_WORKERS; break;
     case OPT_SHOW_CLIENTS: a->cli->flags |= SB_JSON_PRIVATE; break;
     case OPT_CHECK_CONFIG: a->check_only = 1; break;
-    case OPT_HELP:
-        usage(stdout, "sbagent");
-        return SB_EXIT_OK;
-    case OPT_VERSION:
-        printf("sbagent (%s) %s\nbuilt against httpd %s scoreboard layout\n",
-               PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
-        return SB_EXIT_OK;
     }
     return -1;
 }
@@ -325,8 +318,6 @@ int main(int argc, char **argv)
     sb_config_t cfg;
     sb_agent_cli_t cli;
     args_t args;
-    sb_cli_t spec = { "sbagent", SB_PROG_AGENT, opts, (int)NOPTS, OPT_CONFIG, SB_DEFAULT_CONFIG,
-                      own_option, &args };
     int rc;
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
@@ -335,6 +326,17 @@ int main(int argc, char **argv)
     memset(&cli, 0, sizeof(cli));
     memset(&args, 0, sizeof(args));
     args.cli = &cli;
+    spec.name = "sbagent";
+    spec.program = SB_PROG_AGENT;
+    spec.own = opts;
+    spec.nown = (int)NOPTS;
+    spec.default_file = SB_DEFAULT_CONFIG;
+    spec.usage = usage;
+    spec.version = apr_psprintf(pool, "sbagent (%s) %s\nbuilt against httpd %s scoreboard"
+                                " layout\n", PACKAGE_NAME, PACKAGE_VERSION,
+                                sb_shm_build_version());
+    spec.fn = own_option;
+    spec.baton = &args;
 
     /* defaults, then the file, then the command line */
     if ((rc = sb_cli_parse(&spec, argc, argv, &cfg, pool, &cli.config_file, &cli.cmdline)) >= 0) {

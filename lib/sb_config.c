@@ -738,6 +738,41 @@ void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n)
 /* ------------------------------------------------------------------ sb_cli_parse */
 
 #define SB_CLI_TABLE_BASE 1000
+enum { SB_CLI_CONFIG = 'c', SB_CLI_HELP = 'h', SB_CLI_VERSION = 'V' };
+
+/* --config, --help, --version (the last only with cli->version). */
+static int common_options(const sb_cli_t *cli, sb_cli_opt_t *out, apr_pool_t *p)
+{
+    out[0].id = SB_CLI_CONFIG;
+    out[0].name = "config";
+    out[0].has_arg = required_argument;
+    out[0].arg = "FILE";
+    out[0].help = cli->default_file
+                  ? apr_psprintf(p, "read options from this YAML file (default %s if it exists)",
+                                 cli->default_file)
+                  : "read options from this YAML file";
+    out[1].id = SB_CLI_HELP;
+    out[1].name = "help";
+    out[1].has_arg = no_argument;
+    out[1].arg = NULL;
+    out[1].help = "show this help and exit";
+    out[2].id = SB_CLI_VERSION;
+    out[2].name = "version";
+    out[2].has_arg = no_argument;
+    out[2].arg = NULL;
+    out[2].help = "show the version and exit";
+    return cli->version ? 3 : 2;
+}
+
+void sb_cli_help_common(FILE *out, const sb_cli_t *cli)
+{
+    sb_cli_opt_t common[3];
+    apr_pool_t *p;
+
+    apr_pool_create(&p, NULL);
+    sb_cli_help(out, common, common_options(cli, common, p));
+    apr_pool_destroy(p);
+}
 
 static const sb_cli_opt_t *own_option(const sb_cli_t *cli, int id)
 {
@@ -777,12 +812,14 @@ static int try_help(const sb_cli_t *cli, const char *msg)
  * (val SB_CLI_TABLE_BASE + index), the short forms of both. */
 static struct option *build_getopt(const sb_cli_t *cli, apr_pool_t *p, char **shortopts)
 {
-    int max = cli->nown + sb_config_noptions + 1, n, i;
+    int max = 3 + cli->nown + sb_config_noptions + 1, n, i;
     struct option *lopts = apr_pcalloc(p, sizeof(*lopts) * (apr_size_t)max);
     char *sh = apr_pcalloc(p, (apr_size_t)(2 * max + 1));
+    sb_cli_opt_t common[3];
     apr_size_t k;
 
-    n = sb_cli_getopt(cli->own, cli->nown, lopts, cli->nown, sh);
+    n = sb_cli_getopt(common, common_options(cli, common, p), lopts, 3, sh);
+    n += sb_cli_getopt(cli->own, cli->nown, lopts + n, cli->nown, sh);
     sb_config_getopt(lopts + n, max - n - 1, cli->program, SB_CLI_TABLE_BASE, p);
     k = strlen(sh);
     for (i = 0; i < sb_config_noptions; i++) {
@@ -814,9 +851,17 @@ int sb_cli_parse(const sb_cli_t *cli, int argc, char **argv, sb_config_t *cfg,
         if (c == '?' || c == ':') {
             return try_help(cli, NULL);
         }
-        if (cli->config_id && c == cli->config_id) {
+        if (c == SB_CLI_CONFIG) {
             *file = optarg;
             continue;
+        }
+        if (c == SB_CLI_HELP) {
+            cli->usage(stdout);
+            return 0;
+        }
+        if (c == SB_CLI_VERSION && cli->version) {
+            fputs(cli->version, stdout);
+            return 0;
         }
         if (own_option(cli, c)) {
             if ((rv = cli->fn(cli->baton, c, optarg)) >= 0) {

@@ -206,29 +206,34 @@ int sb_cli_getopt(const sb_cli_opt_t *opts, int n, struct option *lopts, int max
 /* Print opts for --help, one per line. */
 void sb_cli_help(FILE *out, const sb_cli_opt_t *opts, int n);
 
-/* A program's whole command line: its own options (own[], each handed to
- * fn), the table's options of program (recorded, with their short forms
- * from SB_CF_SHORT), --config FILE (own option config_id), then the
- * configuration in force (sb_config_resolve() with default_file). */
+/* A program's whole command line: -c/--config FILE, -h/--help,
+ * -V/--version, its own options (own[], each handed to fn), the table's
+ * options of program (recorded, with their short forms from
+ * SB_CF_SHORT), then the configuration in force (sb_config_resolve() with
+ * default_file). */
 typedef struct {
     const char *name;           /* for messages: "sbagent", "sbtune plan" */
     unsigned program;           /* SB_PROG_* */
-    const sb_cli_opt_t *own;
+    const sb_cli_opt_t *own;    /* ids other than 'c', 'h', 'V' */
     int nown;
-    int config_id;              /* the id of own's --config, 0: none */
     const char *default_file;
+    void (*usage)(FILE *out);   /* the whole --help */
+    const char *version;        /* what --version prints; NULL: no --version */
     /* An own option: returns -1 to go on, or an exit code to return (after
-     * --help or --version: 0; after a message of its own: 2). */
+     * a message of its own: 2). */
     int (*fn)(void *baton, int id, const char *arg);
     void *baton;
 } sb_cli_t;
+
+/* The --help lines of --config, --help and --version (as cli has them). */
+void sb_cli_help_common(FILE *out, const sb_cli_t *cli);
 
 /* Parse argv (argv[0] is the program) as cli says into cfg (from p);
  * *file is set to the configuration file read (NULL: none) and cl (from
  * p, may be NULL) to the options given, for a reload.  Usage errors are
  * printed to stderr with "Try '<name> --help'".  Returns -1 to go on,
- * or the exit code to return: fn's, or 2 (a usage or configuration
- * error). */
+ * or the exit code to return: 0 after --help or --version, fn's, or 2
+ * (a usage or configuration error). */
 int sb_cli_parse(const sb_cli_t *cli, int argc, char **argv, sb_config_t *cfg,
                  apr_pool_t *p, const char **file, const sb_config_cmdline_t **cl);
 

@@ -45,13 +45,10 @@ static const char *prog = "sbtop";
  * --keepalive-timeout, --max-request-workers and the shared ones are
  * entries of sb_config_options. */
 enum {
-    OPT_BATCH = 'b', OPT_CONFIG = 'c', OPT_HELP = 'h', OPT_VERSION = 'V',
-    OPT_ASCII = 256, OPT_NO_COLOR, OPT_AT
+    OPT_BATCH = 'b', OPT_ASCII = 256, OPT_NO_COLOR, OPT_AT
 };
 
 static const sb_cli_opt_t opts[] = {
-    { OPT_CONFIG, "config", required_argument, "FILE",
-      "read options from this YAML file (default " SB_DEFAULT_CONFIG " if it exists)" },
     { OPT_BATCH, "batch", no_argument, NULL,
       "batch mode: print plain-text frames to stdout instead of the screen" },
     { OPT_ASCII, "ascii", no_argument, NULL,
@@ -60,10 +57,10 @@ static const sb_cli_opt_t opts[] = {
       "monochrome: no colours (also when NO_COLOR is set in the environment)" },
     { OPT_AT, "at", required_argument, "TIME",
       "replay --history at TIME: unix seconds, \"YYYY-MM-DD HH:MM[:SS]\" (local) or last" },
-    { OPT_HELP, "help", no_argument, NULL, "show this help and exit" },
-    { OPT_VERSION, "version", no_argument, NULL, "show the version and exit" },
 };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
+
+static sb_cli_t spec;          /* the command line (main) */
 
 static void usage(FILE *out)
 {
@@ -76,6 +73,7 @@ static void usage(FILE *out)
             "       %s --history FILE --at TIME [-b]\n"
             "Live view of an Apache httpd's worker slots: slot map, gauges, rates,\n"
             "keep-alive behaviour and capacity headroom.\n\n", prog, prog, prog);
+    sb_cli_help_common(out, &spec);
     sb_cli_help(out, opts, (int)NOPTS);
     sb_config_help_cmdline(out, SB_PROG_TOP, 1);
     fprintf(out, "\nOptions that are also keys of the YAML file:\n");
@@ -434,13 +432,6 @@ static int own_option(void *baton, int id, const char *arg)
     case OPT_ASCII: a->ascii = 1; break;
     case OPT_NO_COLOR: a->no_color = 1; break;
     case OPT_AT: a->at = arg; break;
-    case OPT_HELP:
-        usage(stdout);
-        return SB_EXIT_OK;
-    case OPT_VERSION:
-        printf("sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n", PACKAGE_NAME,
-               PACKAGE_VERSION, sb_shm_build_version());
-        return SB_EXIT_OK;
     }
     return -1;
 }
@@ -454,8 +445,6 @@ int main(int argc, char **argv)
     const char *config_file = NULL, *nc;
     char err[1024];
     args_t args = { 0 };
-    sb_cli_t spec = { "sbtop", SB_PROG_TOP, opts, (int)NOPTS, OPT_CONFIG, SB_DEFAULT_CONFIG,
-                      own_option, &args };
 
     apr_app_initialize(&argc, (const char *const **)&argv, NULL);
     atexit(apr_terminate);
@@ -464,6 +453,16 @@ int main(int argc, char **argv)
     app->pool = pool;
     app->color = 1;
     args.app = app;
+    spec.name = prog;
+    spec.program = SB_PROG_TOP;
+    spec.own = opts;
+    spec.nown = (int)NOPTS;
+    spec.default_file = SB_DEFAULT_CONFIG;
+    spec.usage = usage;
+    spec.version = apr_psprintf(pool, "sbtop (%s) %s\nbuilt against httpd %s scoreboard layout\n",
+                                PACKAGE_NAME, PACKAGE_VERSION, sb_shm_build_version());
+    spec.fn = own_option;
+    spec.baton = &args;
 
     if ((rc = sb_cli_parse(&spec, argc, argv, &cfg, pool, &config_file, NULL)) >= 0) {
         return rc;

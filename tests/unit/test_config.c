@@ -418,8 +418,8 @@ START_TEST(short_forms_come_from_the_table)
 {
     char a0[] = "prog", a1[] = "-s", a2[] = "/run/sb", a3[] = "-n", a4[] = "3";
     char *argv[] = { a0, a1, a2, a3, a4, NULL };
-    sb_cli_t agent = { "sbagent", SB_PROG_AGENT, NULL, 0, 0, NULL, no_own, NULL };
-    sb_cli_t top = { "sbtop", SB_PROG_TOP, NULL, 0, 0, NULL, no_own, NULL };
+    sb_cli_t agent = { "sbagent", SB_PROG_AGENT, NULL, 0, NULL, NULL, NULL, no_own, NULL };
+    sb_cli_t top = { "sbtop", SB_PROG_TOP, NULL, 0, NULL, NULL, NULL, no_own, NULL };
     const char *file;
     sb_config_t c;
 
