@@ -30,13 +30,13 @@
  * copy; the caller never waits for the network. */
 typedef struct {
     pthread_t thread;
-    int started;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int want;                   /* a scrape is asked for */
     int busy;                   /* a scrape is running */
     int done;                   /* a result waits to be taken */
     int stop;
+    int detached;               /* stopped while busy: the thread frees all */
     sb_status_opts_t opts;      /* copied under mu when asked */
     apr_pool_t *pool;           /* the thread's, cleared before each scrape */
     apr_status_t rv;
@@ -172,6 +172,16 @@ int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_
 
 /* ------------------------------------------------------------ the scrape thread */
 
+/* The thread's memory is malloc'ed, not the handle's: a thread stopped
+ * during a scrape outlives the handle and frees it itself. */
+static void scraper_free(scraper_t *sc)
+{
+    apr_pool_destroy(sc->pool);
+    pthread_mutex_destroy(&sc->mu);
+    pthread_cond_destroy(&sc->cv);
+    free(sc);
+}
+
 static void *scraper_main(void *arg)
 {
     scraper_t *sc = arg;
@@ -207,6 +217,9 @@ static void *scraper_main(void *arg)
         sc->done = 1;
     }
     pthread_mutex_unlock(&sc->mu);
+    if (sc->detached) {
+        scraper_free(sc);
+    }
     return NULL;
 }
 
@@ -219,20 +232,22 @@ static int scraper_start(sb_source_t *s)
     if (s->scraper) {
         return 0;
     }
-    sc = apr_pcalloc(s->pool, sizeof(*sc));
-    pthread_mutex_init(&sc->mu, NULL);
-    pthread_cond_init(&sc->cv, NULL);
-    /* unmanaged: the thread's pool shares nothing with the caller's */
-    if (apr_pool_create_unmanaged_ex(&sc->pool, NULL, NULL) != APR_SUCCESS) {
+    if ((sc = calloc(1, sizeof(*sc))) == NULL) {
         return -1;
     }
+    /* unmanaged: the thread's pool shares nothing with the caller's */
+    if (apr_pool_create_unmanaged_ex(&sc->pool, NULL, NULL) != APR_SUCCESS) {
+        free(sc);
+        return -1;
+    }
+    pthread_mutex_init(&sc->mu, NULL);
+    pthread_cond_init(&sc->cv, NULL);
     /* libcurl's global setup is not thread-safe: do it here, once */
     sb_status_global_init();
     if (pthread_create(&sc->thread, NULL, scraper_main, sc) != 0) {
-        apr_pool_destroy(sc->pool);
+        scraper_free(sc);
         return -1;
     }
-    sc->started = 1;
     s->scraper = sc;
     return 0;
 }
@@ -242,24 +257,24 @@ static void scraper_stop(sb_source_t *s)
     scraper_t *sc = s->scraper;
     int busy;
 
-    if (!sc || !sc->started) {
+    if (!sc) {
         return;
     }
     pthread_mutex_lock(&sc->mu);
     sc->stop = 1;
     busy = sc->busy;
+    sc->detached = busy;
     pthread_cond_signal(&sc->cv);
     pthread_mutex_unlock(&sc->mu);
     if (busy) {
         /* a scrape in flight ends within its timeout, but nobody should
-         * wait for it: the thread keeps its pool and ends on its own */
+         * wait for it: the thread ends on its own and frees what it has */
         pthread_detach(sc->thread);
     }
     else {
         pthread_join(sc->thread, NULL);
-        apr_pool_destroy(sc->pool);
+        scraper_free(sc);
     }
-    sc->started = 0;
     s->scraper = NULL;
 }
 
