@@ -9,6 +9,11 @@ const char *const sb_obs_names[SB_OBS_N] = {
     "ka_gap", "ka_close", "req_per_conn", "service_time", "hold_time", "conn_lifetime"
 };
 
+/* Seconds of counts behind the requests-per-connection scale. */
+#define SB_RPC_WINDOW 60
+/* Connections the window needs before its ratio is trusted. */
+#define SB_RPC_MIN_CONNS 20
+
 /* What the estimator remembers of one worker slot between samples. */
 typedef struct {
     int valid;
@@ -81,6 +86,10 @@ struct sb_estimator {
     double rpc_n;
     double rpc_lb_sum;          /* requests of connections that ended between samples */
     double rpc_lb_n;
+    /* requests and eBPF arrivals of the last SB_RPC_WINDOW closed seconds:
+     * requests per connection from counts, also when no connection ends */
+    double win_req[SB_RPC_WINDOW], win_conn[SB_RPC_WINDOW];
+    int win_at;
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -136,8 +145,27 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
-    double n = e->rpc_n + e->rpc_lb_n;
+    double n = e->rpc_n + e->rpc_lb_n, req = 0, conn = 0;
+    int i;
+
+    for (i = 0; i < SB_RPC_WINDOW; i++) {
+        req += e->win_req[i];
+        conn += e->win_conn[i];
+    }
+    if (conn >= SB_RPC_MIN_CONNS && req > 0) {
+        return fmax(1.0, req / conn);   /* counted: every arrival (eBPF) */
+    }
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
+}
+
+/* A closed second's requests and counted arrivals into the window. */
+static void window_add(sb_estimator_t *e, const sb_second_t *s)
+{
+    int have = !isnan(s->req_per_s) && !isnan(s->conn_per_s_bpf);
+
+    e->win_at = (e->win_at + 1) % SB_RPC_WINDOW;
+    e->win_req[e->win_at] = have ? s->req_per_s : 0;
+    e->win_conn[e->win_at] = have ? s->conn_per_s_bpf : 0;
 }
 
 /* Arrivals and accepted connections (see sbagent(8), ESTIMATORS).  httpd
@@ -254,6 +282,7 @@ static void emit(sb_estimator_t *e)
         s.req_per_s_kernel = s.closed_by_client_kernel = NAN;
     }
     arrivals(e, &s);
+    window_add(e, &s);
     s.pss_total_bytes = a->pss;
     s.mem_available_bytes = a->mem;
     for (i = 0; i < SB_OBS_N; i++) {

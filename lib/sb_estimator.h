@@ -124,8 +124,10 @@ void sb_estimator_tick(sb_estimator_t *e, apr_time_t now, apr_interval_time_t gr
 /* Close the current second too (at exit). */
 void sb_estimator_flush(sb_estimator_t *e);
 
-/* Mean requests per connection seen so far on finished connections (1 if
- * none yet): the scale of the scoreboard connection estimate. */
+/* Mean requests per connection: from counts (requests / arrivals over the
+ * last 60 s) where the eBPF source counted at least 20 arrivals there,
+ * else over the connections seen finishing so far (1 if none yet).  The
+ * scale of the scoreboard connection estimate. */
 double sb_estimator_req_per_conn(const sb_estimator_t *e);
 
 #endif

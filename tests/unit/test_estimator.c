@@ -186,6 +186,25 @@ START_TEST(the_floor_is_cumulative)
 }
 END_TEST
 
+/* Requests per connection from counts: no connection has to end between
+ * two samples (a lingering overload ends none). */
+START_TEST(requests_per_connection_from_counts)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    int s;
+
+    ck_assert(sb_estimator_req_per_conn(e) == 1);     /* nothing seen yet */
+    for (s = 0; s < 6; s++) {
+        status_sample(e, AT(s, 100), 1000 + 30 * (uint64_t)s);
+        sb_estimator_add_lifecycle(e, AT(s, 600), 10, 0, 0, 0);
+    }
+    sb_estimator_tick(e, AT(7, 0), 0);
+    /* 30 requests and 10 arrivals a second */
+    ck_assert_msg(fabs(sb_estimator_req_per_conn(e) - 3) < 0.2, "%g",
+                  sb_estimator_req_per_conn(e));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("estimator");
@@ -197,6 +216,7 @@ int main(void)
     tcase_add_test(tc, ebpf_counts_are_the_arrivals);
     tcase_add_test(tc, never_below_what_the_kernel_saw);
     tcase_add_test(tc, the_floor_is_cumulative);
+    tcase_add_test(tc, requests_per_connection_from_counts);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
