@@ -35,8 +35,7 @@ typedef struct {
     int want;                   /* a scrape is asked for */
     int busy;                   /* a scrape is running */
     int done;                   /* a result waits to be taken */
-    int stop;
-    int detached;               /* stopped while busy: the thread frees all */
+    volatile int stop;          /* also the fetch's abort flag */
     sb_status_opts_t opts;      /* copied under mu when asked */
     apr_pool_t *pool;           /* the thread's, cleared before each scrape */
     apr_status_t rv;
@@ -172,8 +171,6 @@ int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_
 
 /* ------------------------------------------------------------ the scrape thread */
 
-/* The thread's memory is malloc'ed, not the handle's: a thread stopped
- * during a scrape outlives the handle and frees it itself. */
 static void scraper_free(scraper_t *sc)
 {
     apr_pool_destroy(sc->pool);
@@ -203,6 +200,7 @@ static void *scraper_main(void *arg)
         sc->want = 0;
         sc->busy = 1;
         opts = sc->opts;
+        opts.abort = &sc->stop;
         pthread_mutex_unlock(&sc->mu);
 
         apr_pool_clear(sc->pool);
@@ -217,9 +215,6 @@ static void *scraper_main(void *arg)
         sc->done = 1;
     }
     pthread_mutex_unlock(&sc->mu);
-    if (sc->detached) {
-        scraper_free(sc);
-    }
     return NULL;
 }
 
@@ -255,26 +250,16 @@ static int scraper_start(sb_source_t *s)
 static void scraper_stop(sb_source_t *s)
 {
     scraper_t *sc = s->scraper;
-    int busy;
 
     if (!sc) {
         return;
     }
     pthread_mutex_lock(&sc->mu);
-    sc->stop = 1;
-    busy = sc->busy;
-    sc->detached = busy;
+    sc->stop = 1;               /* a scrape in flight gives up within ~1 s */
     pthread_cond_signal(&sc->cv);
     pthread_mutex_unlock(&sc->mu);
-    if (busy) {
-        /* a scrape in flight ends within its timeout, but nobody should
-         * wait for it: the thread ends on its own and frees what it has */
-        pthread_detach(sc->thread);
-    }
-    else {
-        pthread_join(sc->thread, NULL);
-        scraper_free(sc);
-    }
+    pthread_join(sc->thread, NULL);
+    scraper_free(sc);
     s->scraper = NULL;
 }
 

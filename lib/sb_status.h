@@ -45,6 +45,8 @@ typedef struct {
     const char *password;
     const char *ca_file;        /* TLS: CA bundle, NULL = system default */
     int insecure;               /* TLS: skip peer verification */
+    const volatile int *abort;  /* non-NULL: a fetch in flight gives up (within
+                                 * about a second) once *abort is set */
 } sb_status_opts_t;
 
 /* libcurl's process-wide setup, done once (it is not thread-safe: call

@@ -35,6 +35,14 @@ typedef struct {
 
 static int curl_ready;
 
+/* CURLOPT_XFERINFOFUNCTION: give up when the caller says so. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    const volatile int *abort = arg;
+    return *abort ? 1 : 0;
+}
+
 void sb_status_opts_default(sb_status_opts_t *opts)
 {
     memset(opts, 0, sizeof(*opts));
@@ -282,6 +290,11 @@ apr_status_t sb_status_fetch(const sb_status_opts_t *opts, apr_pool_t *p,
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_msg);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &b);
+    if (opts->abort) {
+        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_easy_setopt(h, CURLOPT_XFERINFODATA, (void *)opts->abort);
+    }
     if (opts->user) {
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
         curl_easy_setopt(h, CURLOPT_USERNAME, opts->user);
