@@ -264,9 +264,11 @@ static double sec_value(const sbt_app_t *app, const sbt_sec_t *s, sbt_rate_t r)
     case SBT_R_REQ: return s->req;
     case SBT_R_CONN: return s->conn;
     case SBT_R_BUSY: return s->busy;
+    case SBT_R_ACCEPTED: return s->accepted;
+    case SBT_R_QUEUE: return s->queue;
     case SBT_R_KA:
         if (!isnan(s->ka_conns) && (s->ka_slots == 0 || isnan(s->ka_slots))
-            && app->sample && strcmp(app->sample->server.mpm, "event") == 0) {
+            && app->sample && app->sample->server.mpm_id == SB_MPM_EVENT) {
             return s->ka_conns;
         }
         if (app->replay && !isnan(s->ka_conns) && s->ka_slots == 0) {
@@ -412,10 +414,32 @@ static int draw_rates(sbt_canvas_t *cv, const sbt_app_t *app, int y)
 
 /* ------------------------------------------------------------ capacity */
 
+/* "; N clients wait in the accept queue, about S s each" (Little's law:
+ * the queue / the rate httpd accepts at), or "". */
+static const char *waiting_words(const sbt_app_t *app, double accepted, char *buf,
+                                 apr_size_t len)
+{
+    const sbt_sec_t *s = sbt_ring_get(app, 0);
+    char q[32], w[32];
+
+    if (!s || isnan(s->queue) || s->queue < 1) {
+        return "";
+    }
+    if (isnan(accepted) || accepted <= 0.01) {
+        snprintf(buf, len, "; %s clients wait in the accept queue and httpd takes none",
+                 sbt_fnum(s->queue, q, sizeof(q)));
+    }
+    else {
+        snprintf(buf, len, "; %s clients wait in the accept queue, about %s s each",
+                 sbt_fnum(s->queue, q, sizeof(q)), sbt_fnum(s->queue / accepted, w, sizeof(w)));
+    }
+    return buf;
+}
+
 static int draw_capacity(sbt_canvas_t *cv, const sbt_app_t *app, int y, int maxl, double total)
 {
-    char text[768], w_txt[160], kat[64], a[32], b[32], c[32];
-    double hold_sum = 0, hold_w = NAN, lambda, busy, sustain;
+    char text[768], w_txt[160], kat[64], a[32], b[32], c[32], waits[160];
+    double hold_sum = 0, hold_w = NAN, lambda, accepted, busy, sustain;
     int i, hold_n = 0, n = app->max_workers > 0 ? app->max_workers : (int)total;
     const char *nname = app->max_workers > 0 ? "MaxRequestWorkers" : "slots";
 
@@ -439,11 +463,17 @@ static int draw_capacity(sbt_canvas_t *cv, const sbt_app_t *app, int y, int maxl
                  (unsigned long long)app->hold_n_all, app->replay ? " in the hour before" : "");
     }
     lambda = sbt_ring_mean(app, SBT_R_CONN, 60, NULL);
+    accepted = sbt_ring_mean(app, SBT_R_ACCEPTED, 60, NULL);
     busy = sbt_ring_mean(app, SBT_R_BUSY, 60, NULL);
-    if (isnan(hold_w) && !isnan(lambda) && lambda > 0 && !isnan(busy)) {
-        hold_w = busy / lambda;
-        snprintf(w_txt, sizeof(w_txt), "busy %s / %s conns/s",
-                 sbt_fnum(busy, a, sizeof(a)), sbt_fnum(lambda, b, sizeof(b)));
+    if (isnan(accepted)) {
+        accepted = lambda;
+    }
+    /* Little's law on what the slots hold: busy = accepted x W (arrivals
+     * that wait in the queue hold no slot yet) */
+    if (isnan(hold_w) && !isnan(accepted) && accepted > 0 && !isnan(busy)) {
+        hold_w = busy / accepted;
+        snprintf(w_txt, sizeof(w_txt), "busy %s / %s accepted/s",
+                 sbt_fnum(busy, a, sizeof(a)), sbt_fnum(accepted, b, sizeof(b)));
     }
     if (app->ka_timeout >= 0) {
         snprintf(kat, sizeof(kat), "KeepAliveTimeout %g s", app->ka_timeout);
@@ -461,9 +491,10 @@ static int draw_capacity(sbt_canvas_t *cv, const sbt_app_t *app, int y, int maxl
     if (!isnan(lambda)) {
         double head = 100.0 * (1.0 - lambda / sustain);
         snprintf(text, sizeof(text), "Capacity: with %s and hold time W = %.2f s/conn (%s), "
-                 "%s %d sustains %d/%.2f = %s new clients/s; now %s/s: headroom %.0f %%", kat,
+                 "%s %d sustains %d/%.2f = %s new clients/s; now %s/s: headroom %.0f %%%s", kat,
                  hold_w, w_txt, nname, n, n, hold_w,
-                 sbt_fnum(sustain, a, sizeof(a)), sbt_fnum(lambda, b, sizeof(b)), head);
+                 sbt_fnum(sustain, a, sizeof(a)), sbt_fnum(lambda, b, sizeof(b)), head,
+                 waiting_words(app, accepted, waits, sizeof(waits)));
     }
     else {
         snprintf(text, sizeof(text), "Capacity: with %s and hold time W = %.2f s/conn (%s), "

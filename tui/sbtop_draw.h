@@ -63,7 +63,7 @@ void sbt_clean(char *dst, const char *src, apr_size_t len);
 /* ------------------------------------------------------------ figures */
 
 /* Per-second figures of the ring. */
-typedef enum { SBT_R_REQ, SBT_R_CONN, SBT_R_BUSY, SBT_R_KA } sbt_rate_t;
+typedef enum { SBT_R_REQ, SBT_R_CONN, SBT_R_BUSY, SBT_R_KA, SBT_R_ACCEPTED, SBT_R_QUEUE } sbt_rate_t;
 
 /* Mean of figure r over the newest n seconds of the ring, NaN when none is
  * known; the maximum in *maxv when maxv is not NULL. */
