@@ -22,6 +22,8 @@
 #include <apr_errno.h>
 #include <apr_time.h>
 
+#include "sb_tcp.h"
+
 #define SB_KERNEL_MAX_PORTS 16
 
 /* Local TCP ports to watch (host order).  Every address of the host counts. */
@@ -30,20 +32,6 @@ typedef struct {
     uint16_t port[SB_KERNEL_MAX_PORTS];
 } sb_kernel_ports_t;
 
-/* TCP states, numbered as the kernel numbers them (a stable ABI). */
-typedef enum {
-    SB_TCP_ESTABLISHED = 1,
-    SB_TCP_SYN_SENT = 2,
-    SB_TCP_SYN_RECV = 3,
-    SB_TCP_FIN_WAIT1 = 4,
-    SB_TCP_FIN_WAIT2 = 5,
-    SB_TCP_TIME_WAIT = 6,
-    SB_TCP_CLOSE = 7,
-    SB_TCP_CLOSE_WAIT = 8,
-    SB_TCP_LAST_ACK = 9,
-    SB_TCP_LISTEN = 10,
-    SB_TCP_CLOSING = 11
-} sb_tcp_state_t;
 
 /* A listening socket. */
 typedef struct {
