@@ -368,12 +368,12 @@ static void bpf_reset(sb_source_t *s)
 
 void sb_source_reconfigure(sb_source_t *s, const sb_source_opts_t *o)
 {
-    int new_path = !s->o.scoreboard || !o->scoreboard || strcmp(s->o.scoreboard, o->scoreboard) != 0;
+    int new_path = !s->o.scoreboard || !o->scoreboard
+                   || strcmp(s->o.scoreboard, o->scoreboard) != 0;
     int new_ports = s->o.ports.nports != o->ports.nports
                     || memcmp(s->o.ports.port, o->ports.port, sizeof(o->ports.port)) != 0;
     int new_status = !s->o.status.url != !o->status.url
                      || (o->status.url && strcmp(s->o.status.url, o->status.url) != 0);
-
     int new_pidfile = s->o.httpd_pidfile && o->httpd_pidfile
                       && strcmp(s->o.httpd_pidfile, o->httpd_pidfile) != 0;
 
