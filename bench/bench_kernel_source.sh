@@ -12,8 +12,10 @@
 # default rates (10 Hz shm, 2 Hz kernel):
 #   sbagent --kernel-source bpf    (eBPF lifecycle source + sock_diag)
 #   sbagent --kernel-source diag   (sock_diag samples only)
-# Over a window of N seconds (default 30; it starts 1 s after the agents,
-# when the BPF program is attached) it prints for each agent its CPU
+# The agents start first; once the BPF program is attached, 1 s, then 3 s
+# without load (the program's runs for the host's other TCP traffic), then
+# the load, 2 s to settle, and a window of N seconds (default 30) in which
+# it measures for each agent its CPU
 # (utime+stime delta of /proc/PID/stat over the wall time, % of one core,
 # and schedstat's ns for comparison) and its max RSS (VmHWM), the ratios
 # bpf/diag, httpd's CPU (parent + children, schedstat) and agent/httpd.
@@ -29,9 +31,11 @@
 # when it was 0, and set back to 0 at exit.
 #
 # Plain text on stdout; harness messages ('# ...') on stderr. Nothing is
-# asserted. Only 127.0.0.1, bounded (each rate: N + 9 s of load at most,
-# plus drain). httpd is stopped by tests/harness.sh, loadgen and the agents
-# are started with sb_bg and killed by pid at teardown, also on failure.
+# asserted. Only 127.0.0.1, bounded (each rate: the agents run N + 9 s,
+# loadgen N + 6 s and at most 5 s of drain). httpd is stopped by
+# tests/harness.sh; loadgen and the agents are started with sb_bg and
+# killed by pid at teardown, also on failure. The sysctl is restored by an
+# sb_at_exit command, which a SIGKILL of this script skips.
 # When this build has no BPF source, it says so and exits 0.
 #
 # Environment: top_srcdir, top_builddir, APACHE2, SBAGENT, LOADGEN.
