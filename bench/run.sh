@@ -1,7 +1,7 @@
 #!/bin/bash
-# bench/run.sh: issue 3's benchmarks, side by side in one run.
+# bench/run.sh: issue 3's and issue 9's benchmarks, side by side in one run.
 #
-#   bench/run.sh [--agent-seconds N] [--iterations N]
+#   bench/run.sh [--agent-seconds N] [--iterations N] [--kernel-seconds N]
 #
 # 1. event 16x64 (ServerLimit 16, ThreadLimit 64) and 2. prefork 256
 #    (ServerLimit 256), one after the other: bench/bench_sources alternates
@@ -11,6 +11,11 @@
 #    (default 60) against the prefork httpd under a light load from
 #    tests/loadgen: the agent's CPU share (utime+stime delta / wall) and its
 #    max RSS (VmHWM), next to the CPU share of httpd serving that load.
+# 4. bench/bench_kernel_source.sh --seconds N (default 30; 0 leaves it
+#    out): two agents at once, --kernel-source bpf and diag, on the same
+#    KeepAlive Off prefork httpd at 100 and 2,000 new connections/s: their
+#    CPU and max RSS, bpf/diag, httpd's CPU and the BPF program's own
+#    kernel-side cost (issue 9).
 #
 # Plain text on stdout, one figure per line; harness messages ('# ...') on
 # stderr. Nothing is asserted: the machine is noisy, the ratios are what
@@ -25,12 +30,15 @@
 
 agent_seconds=60
 iterations=5000
+kernel_seconds=30
 
 bench_usage()
 {
-    echo "Usage: $0 [--agent-seconds N] [--iterations N]"
+    echo "Usage: $0 [--agent-seconds N] [--iterations N] [--kernel-seconds N]"
     echo "  --agent-seconds N  how long the agent is measured (default 60)"
     echo "  --iterations N     shm/status pairs per httpd (default 5000)"
+    echo "  --kernel-seconds N window per rate of bench_kernel_source.sh, bpf vs"
+    echo "                     sock_diag (default 30; 0: left out)"
 }
 
 while [ $# -gt 0 ]; do
@@ -39,6 +47,8 @@ while [ $# -gt 0 ]; do
         --agent-seconds=*) agent_seconds=${1#*=}; shift ;;
         --iterations) iterations=${2:-}; shift 2 || break ;;
         --iterations=*) iterations=${1#*=}; shift ;;
+        --kernel-seconds) kernel_seconds=${2:-}; shift 2 || break ;;
+        --kernel-seconds=*) kernel_seconds=${1#*=}; shift ;;
         -h | --help) bench_usage; exit 0 ;;
         *) bench_usage >&2; exit 2 ;;
     esac
@@ -50,6 +60,12 @@ if ! [[ $agent_seconds =~ ^[0-9]+$ ]] || [ "$agent_seconds" -lt 5 ] ||
 fi
 if ! [[ $iterations =~ ^[0-9]+$ ]] || [ "$iterations" -lt 10 ]; then
     echo "$0: --iterations takes a number of at least 10, not '$iterations'" >&2
+    exit 2
+fi
+
+if ! [[ $kernel_seconds =~ ^[0-9]+$ ]] ||
+    { [ "$kernel_seconds" -ne 0 ] && { [ "$kernel_seconds" -lt 5 ] || [ "$kernel_seconds" -gt 600 ]; }; }; then
+    echo "$0: --kernel-seconds takes 0 or 5..600 seconds, not '$kernel_seconds'" >&2
     exit 2
 fi
 
@@ -71,53 +87,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/sbbench.XXXXXX") || sb_fail "mktemp -d"
 sb_at_exit rm -rf "$work"
 CLK_TCK=$(getconf CLK_TCK)
 
-# proc_cpu PID: "utime+stime cutime+cstime" of PID in clock ticks (empty
-# when PID is gone).
-proc_cpu()
-{
-    local stat f
-    { read -r stat <"/proc/$1/stat"; } 2>/dev/null || return 1
-    stat=${stat##*) }
-    read -r -a f <<<"$stat"
-    echo "$((f[11] + f[12])) $((f[13] + f[14]))"
-}
-
-# run_ns PID: nanoseconds on CPU of all threads of PID (schedstat).
-run_ns()
-{
-    local f v sum=0
-    for f in /proc/"$1"/task/*/schedstat; do
-        { read -r v _ <"$f"; } 2>/dev/null || continue
-        sum=$((sum + v))
-    done
-    echo "$sum"
-}
-
-# httpd_ns PARENT: nanoseconds on CPU of httpd so far: its live processes
-# (schedstat of the parent's and the children's threads) plus the children
-# the parent has reaped (its cutime+cstime, in ticks). Summing utime+stime
-# of each child instead would lose up to a 10 ms tick per child.
-httpd_ns()
-{
-    local own reaped total c
-    read -r own reaped <<<"$(proc_cpu "$1")"
-    [ -n "$own" ] || return 1
-    total=$((reaped * 1000000000 / CLK_TCK + $(run_ns "$1")))
-    for c in $(ps -o pid= --ppid "$1" 2>/dev/null); do
-        total=$((total + $(run_ns "$c")))
-    done
-    echo "$total"
-}
-
-vm_kib()
-{
-    awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
-}
-
-now_us()
-{
-    echo "${EPOCHREALTIME//[!0-9]/}"
-}
+. "$top_srcdir/bench/bench_lib.sh"
 
 echo "machine: $(nproc) CPUs, $(awk '{print $1}' /proc/loadavg) load average at start;" \
     "$("$SB_APACHE2" -v | awk -F': ' '/version/ {print $2}')"
@@ -214,4 +184,12 @@ BEGIN {
     printf "%s: httpd serving the load: CPU share %.2f %% (parent + %d children at the end, schedstat, reaped children included); loadgen %.2f %%\n", L, 100 * h / wall, ch, 100 * l / wall
     printf "%s: agent/httpd CPU %.2fx; agent %.2f %% CPU and %.1f MiB max RSS at 10 Hz shm + 2 Hz kernel for %d s\n", L, (h > 0 ? a / h : 0), 100 * a / wall, hwm / 1024, s
 }'
+
+# ---------------------------------------------------------------- 4
+if [ "$kernel_seconds" -gt 0 ]; then
+    sb_httpd_stop
+    SBAGENT=$SBAGENT LOADGEN=$LOADGEN top_srcdir=$top_srcdir top_builddir=$top_builddir \
+        bash "$top_srcdir/bench/bench_kernel_source.sh" --seconds "$kernel_seconds" ||
+        sb_fail "bench/bench_kernel_source.sh failed"
+fi
 exit 0
