@@ -137,7 +137,7 @@ has "^smaps $parent: ok" "httpd parent's memory with CAP_SYS_PTRACE only"
 has '^ports: failed: .*permission denied' "listen ports need a DAC capability too"
 
 # ---------------------------------------------------------------- as under sbagent.service
-unit_bset=-all,+setuid,+setgid,+setpcap,+dac_override,+sys_ptrace
+unit_bset=-all,+setuid,+setgid,+setpcap,+dac_override,+sys_ptrace,+bpf,+perfmon
 probe setpriv --bounding-set "$unit_bset" -- nobody dac_override --scoreboard "$SB_SCOREBOARD"
 sb_assert_eq "$rc" 0 "drop under sbagent.service's bounding set"
 dropped "dac_override (unit)" 0000000000000002
@@ -272,4 +272,24 @@ done
 jq -s -e 'map(select(.gap)) | all(.req_per_s == null and .busy_mean == null)' \
     "$agent_dir/out.json" >/dev/null || sb_fail "a gap second carries invented figures"
 sb_bg_stop "$apid"
+
+# under the unit's bounding set the agent loads the eBPF source as root,
+# drops to nobody, and the source goes on counting: arrivals after the drop
+if grep -q '^#define SB_HAVE_BPF 1' "$top_builddir/config.h"; then
+    sb_bg sh -c "exec setpriv --bounding-set \"$unit_bset\" -- \"$agent_dir/sbagent\" \
+        --scoreboard \"$SB_SCOREBOARD\" --user nobody --kernel-source bpf --log-level info --json \
+        --duration 8 >\"$agent_dir/bpf.json\" 2>\"$agent_dir/bpf.err\""
+    apid=$SB_BG_PID
+    end=$(($(date +%s) + 5))
+    until grep -q "running as uid=65534(nobody)" "$agent_dir/bpf.err"; do
+        [ "$(date +%s)" -lt "$end" ] || sb_fail "agent (bpf) did not drop: $(cat "$agent_dir/bpf.err")"
+        sleep 0.1
+    done
+    grep -q "eBPF source on" "$agent_dir/bpf.err" ||
+        sb_fail "eBPF source not loaded under the unit's bounding set: $(cat "$agent_dir/bpf.err")"
+    for i in $(seq 20); do curl -s -o /dev/null "$SB_HTTPD_URL/"; done
+    wait "$apid"
+    sb_assert_ge "$(jq -s 'map(.conn_per_s_bpf // 0) | add' "$agent_dir/bpf.json")" 20 \
+        "arrivals the eBPF source counted after the drop"
+fi
 sb_pass
