@@ -39,7 +39,11 @@ LOADGEN=${LOADGEN:-$top_builddir/tests/loadgen}
 [ -x "$LOADGEN" ] || sb_fail "$LOADGEN not built"
 MX_WORK=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-matrix.XXXXXX") || sb_fail "mktemp -d"
 # MATRIX_SAVE=DIR keeps every agent's and the generator's JSON there
-[ -z "${MATRIX_SAVE:-}" ] || sb_at_exit "mkdir -p '$MATRIX_SAVE' && cp -r '$MX_WORK'/. '$MATRIX_SAVE'/"
+mx_save()
+{
+    mkdir -p "$MATRIX_SAVE" && cp -r "$MX_WORK"/. "$MATRIX_SAVE"/
+}
+[ -z "${MATRIX_SAVE:-}" ] || sb_at_exit mx_save
 sb_at_exit rm -rf "$MX_WORK"
 MX_DURATION=${MATRIX_DURATION:-12}
 MX_TABLE=$MX_WORK/table
