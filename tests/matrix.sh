@@ -394,14 +394,14 @@ matrix_main()
     # ceiling is the connections a process takes, ThreadsPerChild +
     # AsyncRequestWorkerFactor (2) x idle workers = 12, each held ~1 s, so
     # 60/s arrive there (5x).  The accept queue (ListenBacklog 511) grows
-    # all along; the generator cuts the queued connections at the end
+    # all along (ListenBacklog 4096: it never fills); the generator cuts the queued connections at the end
     # (counted in connections_opened: their handshake completed), and httpd
     # still accepts them and serves their requests (already sent) after
     # the cut: the truth for requests is the responses plus the requests
     # the cut left unanswered.
     local orate=20
     [ "$mpm" != event ] || orate=60
-    mx_small_httpd "$mpm" 4 keepalive_timeout=1 listen_backlog=511
+    mx_small_httpd "$mpm" 4 keepalive_timeout=1 listen_backlog=4096
     mx_run overload --queue-drain --rate $orate --duration "$MX_DURATION" --requests 1 --linger \
         --timeout 60 --drain 1
     opened=$(lg overload .connections_opened)
@@ -411,6 +411,10 @@ matrix_main()
     qmax=$(jq -s 'map(.listen_queue_max // 0) | max' "$MX_WORK/overload.diag.json")
     mx_info overload diag "listen_queue_max (max)" "$qmax" "$opened" "info: half the arrivals or more must wait"
     sb_assert_ge "$((qmax * 2))" "$opened" "overload: the accept queue held half the arrivals at its peak"
+    sb_assert_ge "$(jq --argjson d "$MX_DURATION" '.per_second_arrivals[0:$d] | add' "$MX_WORK/overload.truth.json")" \
+        "$(jq --argjson d "$MX_DURATION" '.per_second_requests[0:$d] | add * 4' "$MX_WORK/overload.truth.json")" \
+        "overload: arrivals >= 4x the connections served meanwhile"
+    sb_assert_eq "$(lg overload .refused)" 0 "overload: refused connections (the backlog must not fill)"
     for src in bpf diag; do
         # accepted while the arrivals went on vs the responses the
         # generator had by then; over the whole run (queue drained)
