@@ -190,8 +190,10 @@ mx_run()
     if [ $qd = 1 ]; then
         for i in $(seq 300); do
             [ "$(listen_queue)" -eq 0 ] && break
+            [ "${MX_DRAIN_KILL_CGIS:-0}" = 0 ] || sb_kill_cgis
             sleep 0.1
         done
+        [ "${MX_DRAIN_KILL_CGIS:-0}" = 0 ] || sb_kill_cgis
         sb_log "$name: accept queue empty $((i / 10)) s after the generator ended"
     fi
     sleep 2
@@ -395,21 +397,28 @@ matrix_main()
     # ------------------------------------------------------------ overload
     # 4 slots, each connection holds one for its request and the 1 s
     # KeepAliveTimeout: prefork and worker serve < 4 connections/s; 20/s
-    # arrive (5x).  Event holds no worker while a connection idles: its
-    # ceiling is the connections a process takes, ThreadsPerChild +
-    # AsyncRequestWorkerFactor (2) x idle workers = 12, each held ~1 s, so
-    # 60/s arrive there (5x).  The accept queue grows all along
-    # (ListenBacklog 4096: it never fills); the generator cuts the queued
-    # connections at the end
-    # (counted in connections_opened: their handshake completed), and httpd
-    # still accepts them and serves their requests (already sent) after
-    # the cut: the truth for requests is the responses plus the requests
-    # the cut left unanswered.
-    local orate=20
-    [ "$mpm" != event ] || orate=60
+    # arrive (5x).  Event holds no worker while a connection idles, and
+    # when its process is full it closes idle keep-alive connections at
+    # once (seen: half of them closed within 1 ms of their response), so
+    # lingering clients cannot overload it: there each request holds its
+    # worker 1 s in sleep.cgi instead, 4 workers serve 4 connections/s,
+    # 20/s arrive (5x).  The accept queue grows all along (ListenBacklog
+    # 4096: it never fills); the generator cuts the queued connections at
+    # the end (counted in connections_opened: their handshake completed),
+    # and httpd still accepts them and serves their requests (already
+    # sent) after the cut: the truth for requests is the responses plus the
+    # requests the cut left unanswered.  On event the CGIs of those are
+    # ended as they start (their requests still end and count), else the
+    # drain would take (queue x 1 s / 4) ~80 s.
+    local opath=/
+    if [ "$mpm" = event ]; then
+        opath=/cgi-bin/sleep.cgi?1
+        MX_DRAIN_KILL_CGIS=1
+    fi
     mx_small_httpd "$mpm" 4 keepalive_timeout=1 listen_backlog=4096
-    mx_run overload --queue-drain --rate $orate --duration "$MX_DURATION" --requests 1 --linger \
-        --timeout 60 --drain 1
+    mx_run overload --queue-drain --rate 20 --duration "$MX_DURATION" --requests 1 --linger \
+        --path "$opath" --timeout 60 --drain 1
+    MX_DRAIN_KILL_CGIS=0
     opened=$(lg overload .connections_opened)
     mx_counts overload "$(lg overload '.responses_ok + .responses_error.total + .requests_unanswered.cut_at_end')"
     mx_durations overload queued
