@@ -519,13 +519,15 @@ matrix_main()
     # (refused_per_s: ListenOverflows, dropped packets, host-wide, so also
     # retries and other listeners' drops).  The strongest true statements:
     # arrivals = connections the generator opened (within 1 % bpf, 5 %
-    # diag), refused_per_s >= the clients that gave up (each lost at least
-    # one SYN), and refused_per_s = the host's ListenOverflows delta.
+    # diag), and refused_per_s >= the clients that gave up (each lost at
+    # least one SYN); refused_per_s against the host's ListenOverflows
+    # delta is printed.
     local rslots=2
     mx_small_httpd "$mpm" $rslots keepalive_timeout=1 listen_backlog=2
     mx_run refused --rate 40 --duration 3 --requests 1 --linger --connect-timeout 4 \
         --timeout 20 --drain 12
-    mx_counts refused
+    # a request in flight when the generator stopped is still served
+    mx_counts refused "$(lg refused '.responses_ok + .responses_error.total + .requests_unanswered.cut_at_end')"
     mx_durations refused halfopen
     local ovf refused_sum gave_up
     ovf=$((MX_OVF1 - MX_OVF0))
@@ -536,10 +538,9 @@ matrix_main()
             "info: truth = clients that gave up (connect timeout or RST)"
         mx_check refused $src "refused_per_s >= gave up" \
             "$(jq -n --argjson r "$refused_sum" --argjson g "$gave_up" 'if $r >= $g then 1 else 0 end')" 1 0
-        # the agents' seconds cover the window of $ovf and more (the host's
-        # counter: other listeners' overflows, e.g. a parallel test, count)
-        mx_check refused $src "refused_per_s >= ListenOverflows" \
-            "$(jq -n --argjson r "$refused_sum" --argjson o "$ovf" 'if $r >= $o then 1 else 0 end')" 1 0
+        # the host's counter over the generator's window: printed, not
+        # asserted (other listeners' overflows count in it, e.g. a parallel
+        # test's, and an agent's window edge may miss one: 462 of 463 seen)
         mx_info refused $src "refused_per_s" "$refused_sum" "$ovf" "info: truth = ListenOverflows delta"
         mx_info refused $src "accepted_per_s" "$(mx_sum refused $src accepted_per_s)" \
             "$(lg refused .connections_opened)" "info: truth = opened"
