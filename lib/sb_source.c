@@ -829,14 +829,12 @@ static void poll_status(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_source
     int due = now >= s->next_status;
 
     if (s->o.async_status && scraper_start(s) == 0) {
-        if (!scraper_poll(s, due, p, &rv, &r->sample)) {
-            if (due) {
-                advance(&s->next_status, status_period(s), now);
-            }
-            return;
-        }
+        int ready = scraper_poll(s, due, p, &rv, &r->sample);
         if (due) {
             advance(&s->next_status, status_period(s), now);
+        }
+        if (!ready) {
+            return;
         }
         if (rv == APR_SUCCESS) {
             r->events = status_events(s, r->sample);
