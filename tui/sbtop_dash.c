@@ -488,19 +488,18 @@ static int draw_capacity(sbt_canvas_t *cv, const sbt_app_t *app, int y, int maxl
         return y + sbt_cv_wrap(cv, y, 0, maxl, SBT_ST_NORMAL, text);
     }
     sustain = n / hold_w;
+    /* the verdict first: a narrow terminal cuts the derivation, not it */
     if (!isnan(lambda)) {
         double head = 100.0 * (1.0 - lambda / sustain);
-        snprintf(text, sizeof(text), "Capacity: with %s and hold time W = %.2f s/conn (%s), "
-                 "%s %d sustains %d/%.2f = %s new clients/s; now %s/s: headroom %.0f %%%s", kat,
-                 hold_w, w_txt, nname, n, n, hold_w,
-                 sbt_fnum(sustain, a, sizeof(a)), sbt_fnum(lambda, b, sizeof(b)), head,
-                 waiting_words(app, accepted, waits, sizeof(waits)));
+        snprintf(text, sizeof(text), "Capacity: headroom %.0f %%: now %s new clients/s, "
+                 "%s %d sustains %s/s%s (%d/W, W = %.2f s/conn from %s; %s)", head,
+                 sbt_fnum(lambda, b, sizeof(b)), nname, n, sbt_fnum(sustain, a, sizeof(a)),
+                 waiting_words(app, accepted, waits, sizeof(waits)), n, hold_w, w_txt, kat);
     }
     else {
-        snprintf(text, sizeof(text), "Capacity: with %s and hold time W = %.2f s/conn (%s), "
-                 "%s %d sustains %d/%.2f = %s new clients/s; arrival rate unknown", kat,
-                 hold_w, w_txt, nname, n, n, hold_w,
-                 sbt_fnum(sustain, c, sizeof(c)));
+        snprintf(text, sizeof(text), "Capacity: %s %d sustains %s new clients/s; arrival rate "
+                 "unknown (%d/W, W = %.2f s/conn from %s; %s)", nname, n,
+                 sbt_fnum(sustain, c, sizeof(c)), n, hold_w, w_txt, kat);
     }
     return y + sbt_cv_wrap(cv, y, 0, maxl, !isnan(lambda) && lambda > sustain ? SBT_ST_WARN
                            : SBT_ST_NORMAL, text);

@@ -77,7 +77,8 @@ sb_assert_le "${acc%.*}" 2 "accepted connections/s under saturation"
 # (its first closed seconds are baselines: the last frames have the rates)
 "$SBTOP" -b -n 5 -d 1 --scoreboard "$SB_SCOREBOARD" --width 200 >"$work/top" 2>&1 ||
     sb_fail "sbtop -b failed: $(cat "$work/top")"
-grep -qE "headroom -[0-9]+ %; [0-9]+ clients wait in the accept" "$work/top" ||
+sb_log "$(grep -m1 "^Capacity: headroom" "$work/top")"
+grep -qE "^Capacity: headroom -[0-9]+ %: now [0-9.]+ new clients/s, slots 4 sustains [0-9.]+/s; [0-9]+ clients wait in the accept queue" "$work/top" ||
     sb_fail "sbtop's capacity line does not show the overload: $(grep Capacity "$work/top")"
 grep -qE "[0-9]+ arrived, httpd accepted [0-9.]+" "$work/top" ||
     sb_fail "sbtop does not show arrivals apart from accepted connections"
