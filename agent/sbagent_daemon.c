@@ -599,8 +599,8 @@ static void reload(agent_t *a)
 /* ------------------------------------------------------------- start-up */
 
 /* Attach while still root, then drop to the user keeping only
- * CAP_DAC_OVERRIDE (to reattach a new root-owned segment after a stop and
- * start).  Before any thread exists: capabilities are per thread. */
+ * CAP_DAC_READ_SEARCH (to open a new root-owned segment read-only after a
+ * stop and start).  Before any thread exists: capabilities are per thread. */
 static int drop_privileges(agent_t *a, apr_pool_t *p)
 {
     char err[512], who[256];

@@ -2,32 +2,33 @@
  * sbagent_privs.h - dropping from root to an unprivileged user that keeps
  * only the capabilities sbagent needs.
  *
- * What each capability buys (and why the default is CAP_DAC_OVERRIDE only):
+ * What each capability buys (and why the default is CAP_DAC_READ_SEARCH
+ * only):
  *
- *   CAP_DAC_OVERRIDE    httpd's scoreboard is a POSIX shm object
- *                       (/dev/shm/ShM.*, root, mode 0600) that APR opens
- *                       O_RDWR; after a stop and start of httpd the segment
- *                       is new and must be opened again.  Read access alone
- *                       (CAP_DAC_READ_SEARCH) does not open it read-write.
- *                       Needed for as long as sbagent runs: kept by default.
- *                       It lets the process read and write any file it can
- *                       reach, so the unit confines it (ProtectSystem=strict).
+ *   CAP_DAC_READ_SEARCH read any file and search any directory.  httpd's
+ *                       scoreboard is a POSIX shm object (/dev/shm/ShM.*,
+ *                       root, mode 0600) that sbtune opens read-only; after
+ *                       a stop and start of httpd the segment is new and
+ *                       must be opened again.  Needed for as long as
+ *                       sbagent runs: kept by default.  It cannot write
+ *                       any file (reading root's files is what it gives).
+ *   CAP_DAC_OVERRIDE    read and write any file: nothing in sbagent needs
+ *                       it (an APR that opened the scoreboard read-write
+ *                       did, before sbtune opened the object itself).
  *   CAP_SYS_PTRACE      reading /proc/PID/smaps_rollup of httpd's children
  *                       (another user, and not dumpable) and of its parent
- *                       (root), and /proc/PID/fd of the parent (to find the
- *                       listen ports).  It also passes the ptrace checks
- *                       for every process, root's included: with
- *                       CAP_DAC_OVERRIDE it can write /proc/1/mem, which
- *                       makes the pair as good as root (no seccomp filter
- *                       stops a write()).  Off by default: without it the
- *                       memory figures (PSS) are unknown, and the listen
- *                       ports must be found before the drop or be given
- *                       with `ports:`.
- *   CAP_DAC_READ_SEARCH read any file and search any directory; implied by
- *                       CAP_DAC_OVERRIDE, so useful only without it.
- *   CAP_IPC_OWNER       the same as CAP_DAC_OVERRIDE for an APR built with
- *                       SysV shared memory (shmget/shmat), where the kernel
- *                       checks IPC permissions instead of file permissions.
+ *                       (root), /proc/PID/fd of the parent (to find the
+ *                       listen ports) and /proc/PARENT/maps (to check that
+ *                       the parent maps the scoreboard object).  It also
+ *                       passes the ptrace checks for every process, root's
+ *                       included.  Off by default: without it the memory
+ *                       figures (PSS) are unknown, the listen ports must be
+ *                       found before the drop or be given with `ports:`,
+ *                       and a scoreboard re-attached after the drop is
+ *                       checked by its owner (root or the parent's user)
+ *                       and its live processes, not by the parent's maps.
+ *   CAP_IPC_OWNER       IPC permissions for SysV shared memory (kept for
+ *                       the option list; sbtune reads POSIX shm objects).
  */
 #ifndef SBAGENT_PRIVS_H
 #define SBAGENT_PRIVS_H
@@ -41,7 +42,7 @@
 #define SB_CAP_ALL             0xfu
 
 /* What sbagent keeps by default: enough to re-attach the scoreboard. */
-#define SB_CAP_DEFAULT         SB_CAP_DAC_OVERRIDE
+#define SB_CAP_DEFAULT         SB_CAP_DAC_READ_SEARCH
 
 /* Become user (a name from the passwd database) for good, keeping exactly
  * the capabilities in keep_caps (SB_CAP_* flags).

@@ -7,21 +7,24 @@
  * macros.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 
-#include <apr_shm.h>
+#include <apr.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <httpd.h>
 #include <ap_release.h>
 #include <scoreboard.h>
 
 #include "sb_shm.h"
+#include "sb_httpd.h"
 
 /* Our slot table must agree with httpd's state numbers. */
 _Static_assert(SB_SLOT_DEAD == SERVER_DEAD && SB_SLOT_STARTING == SERVER_STARTING
@@ -34,6 +37,14 @@ _Static_assert(SB_SLOT_DEAD == SERVER_DEAD && SB_SLOT_STARTING == SERVER_STARTIN
                && SB_SLOT_IDLE_KILL == SERVER_IDLE_KILL
                && SB_SLOT_NSTATES == SERVER_NUM_STATUS,
                "sb_slot_state_t differs from scoreboard.h");
+
+#if !APR_USE_SHMEM_MMAP_SHM
+#error "sbtune reads the scoreboard as APR >= 1.7.1 names it (POSIX shm_open); this APR uses another kind of shared memory"
+#endif
+
+/* APR's named POSIX shm object: an aligned size header, then the area. */
+#define SB_APR_HEADER 8
+#define SB_SHM_DIR "/dev/shm"
 
 #define SB_ALIGN8(n) (((n) + 7u) & ~(apr_size_t)7u)
 #define SIZE_GLOBAL  SB_ALIGN8(sizeof(global_score))
@@ -48,14 +59,16 @@ struct sb_shm {
     apr_pool_t *pool;           /* lives as long as the handle */
     apr_pool_t *attach_pool;    /* subpool of one attachment */
     char *path;                 /* ScoreBoardFile as given (absolute) */
-    apr_shm_t *shm;
-    const char *base;           /* usable area (after APR's size header) */
-    apr_size_t size;            /* usable size */
+    int fd;                     /* the object, opened read-only; -1 none */
+    apr_size_t size;            /* usable size (after APR's size header) */
     char *copy;                 /* per-sample copy of the segment */
-    char object[256];           /* backing object, from /proc/self/maps */
+    char object[256];           /* the POSIX shm object APR names for path */
     dev_t object_dev;
     ino_t object_ino;
-    int have_object;
+    uid_t object_uid;
+    pid_t parent;               /* httpd's parent, which maps the object */
+    int parent_maps_checked;    /* /proc/PARENT/maps was readable and named it */
+    int dead;                   /* the last sample found no live process */
     int server_limit;
     int thread_limit;
     int last_generation;
@@ -95,44 +108,207 @@ int sb_shm_events(const sb_shm_t *h)
     return h->events;
 }
 
-const void *sb_shm_base(const sb_shm_t *h, apr_size_t *len)
+int sb_shm_fd(const sb_shm_t *h)
 {
-    *len = h->size;
-    return h->base;
+    return h->fd;
 }
 
-/* Find the file backing the mapping that contains addr in /proc/self/maps
- * (a POSIX shm object "/dev/shm/ShM...", or "/SYSV<key>" for SysV). */
-static int find_backing_object(const void *addr, char *name, apr_size_t namelen,
-                               ino_t *ino)
+const char *sb_shm_object(const sb_shm_t *h)
 {
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[1024];
-    int found = 0;
-    unsigned long a = (unsigned long)addr;
+    return h->object;
+}
 
-    if (!f) {
-        return 0;
+pid_t sb_shm_parent(const sb_shm_t *h)
+{
+    return h->fd >= 0 ? h->parent : 0;
+}
+
+/* The object APR's shm_open names for a path: "/ShM.<h1>H<h2>", h1 APR's
+ * default hash of the path, h2 Sedgewick's RS hash of it (as APR computes
+ * it, over the path's chars as the platform's char type). */
+static void object_name(const char *path, char *out, apr_size_t len)
+{
+    apr_ssize_t klen = (apr_ssize_t)strlen(path);
+    unsigned int h1 = apr_hashfunc_default(path, &klen) & 0xffffffffu;
+    unsigned int h2 = 0, a = 63689, b = 378551;
+    const char *c;
+
+    for (c = path; *c; c++) {
+        h2 = h2 * a + (unsigned int)(int)*c;
+        a *= b;
+    }
+    snprintf(out, len, SB_SHM_DIR "/ShM.%xH%x", h1, h2 & 0xffffffffu);
+}
+
+/* The effective uid of process pid (from /proc/PID/status); -1 unknown. */
+static long uid_of(pid_t pid)
+{
+    char fn[64], line[256];
+    FILE *f;
+    long uid = -1;
+
+    snprintf(fn, sizeof(fn), "/proc/%d/status", (int)pid);
+    if (!(f = fopen(fn, "r"))) {
+        return -1;
     }
     while (fgets(line, sizeof(line), f)) {
-        unsigned long lo, hi, inode;
-        int pathpos = 0;
-        if (sscanf(line, "%lx-%lx %*s %*s %*s %lu %n", &lo, &hi, &inode, &pathpos) < 3) {
-            continue;
-        }
-        if (a >= lo && a < hi && pathpos > 0) {
-            char *nl = strchr(line + pathpos, '\n');
-            if (nl) {
-                *nl = '\0';
-            }
-            apr_cpystrn(name, line + pathpos, namelen);
-            *ino = (ino_t)inode;
-            found = 1;
+        long real, eff;
+        if (sscanf(line, "Uid: %ld %ld", &real, &eff) == 2) {
+            uid = eff;
             break;
         }
     }
     fclose(f);
+    return uid;
+}
+
+/* 1 alive, 0 gone (a pid another user owns is alive). */
+static int pid_alive(pid_t pid)
+{
+    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
+}
+
+/* Whether process pid maps the object (dev, ino): 1 yes, 0 no, -1 its
+ * maps cannot be read (another user's process without CAP_SYS_PTRACE). */
+static int maps_object(pid_t pid, dev_t dev, ino_t ino)
+{
+    char fn[64], line[1024];
+    FILE *f;
+    int found = 0;
+
+    snprintf(fn, sizeof(fn), "/proc/%d/maps", (int)pid);
+    if (!(f = fopen(fn, "r"))) {
+        return errno == ENOENT ? 0 : -1;
+    }
+    while (!found && fgets(line, sizeof(line), f)) {
+        unsigned int maj, mnr;
+        unsigned long inode;
+        if (sscanf(line, "%*x-%*x %*s %*x %x:%x %lu", &maj, &mnr, &inode) == 3
+            && inode == (unsigned long)ino && makedev(maj, mnr) == dev) {
+            found = 1;
+        }
+    }
+    /* an empty read: maps of another user's process read as nothing */
+    if (!found && ftell(f) == 0) {
+        found = -1;
+    }
+    fclose(f);
     return found;
+}
+
+/* Read len bytes at off of the usable area into buf: the object may have
+ * been truncated under us (an error, never a SIGBUS: nothing is mapped). */
+static int read_area(sb_shm_t *h, void *buf, apr_size_t len, apr_size_t off)
+{
+    apr_size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = pread(h->fd, (char *)buf + done, len - done,
+                          (off_t)(SB_APR_HEADER + off + done));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            struct stat st;
+            long now = fstat(h->fd, &st) == 0 ? (long)st.st_size : -1;
+            if (n < 0) {
+                snprintf(h->err, sizeof(h->err), "cannot read the scoreboard object %s of %s: %s",
+                         h->object, h->path, strerror(errno));
+            }
+            else {
+                snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s was truncated "
+                         "to %ld bytes (its header claims %lu): httpd never shrinks its "
+                         "scoreboard, so something else wrote it; not trusted",
+                         h->object, h->path, now, (unsigned long)(SB_APR_HEADER + h->size));
+            }
+            return -1;
+        }
+        done += (apr_size_t)n;
+    }
+    return 0;
+}
+
+static void detach(sb_shm_t *h)
+{
+    if (h->fd >= 0) {
+        close(h->fd);
+        h->fd = -1;
+    }
+    h->parent = 0;
+    h->dead = 0;
+}
+
+/* The processes the scoreboard names: whether any is alive, and their
+ * common parent (0 none alive, -1 they disagree). */
+static pid_t live_parent(const sb_shm_t *h, int *alive)
+{
+    const char *pbase = h->copy + SIZE_GLOBAL;
+    pid_t parent = 0;
+    int i;
+
+    *alive = 0;
+    for (i = 0; i < h->server_limit; i++) {
+        const process_score *ps = (const process_score *)(pbase + SIZE_PROCESS * (apr_size_t)i);
+        pid_t pp;
+        if (ps->pid <= 0 || !pid_alive(ps->pid)) {
+            continue;
+        }
+        (*alive)++;
+        pp = sb_httpd_parent_of(ps->pid);
+        if (pp > 0 && parent == 0) {
+            parent = pp;
+        }
+        else if (pp > 0 && pp != parent) {
+            return -1;
+        }
+    }
+    return parent;
+}
+
+/* Whether the object is httpd's (see sb_shm.h).  Returns APR_SUCCESS,
+ * SB_SHM_EDEAD (no live process: httpd is not running) or SB_SHM_ENOTRUST,
+ * with the message in h->err. */
+static apr_status_t trust(sb_shm_t *h)
+{
+    int alive, m;
+    pid_t parent = live_parent(h, &alive);
+    long puid;
+
+    if (!alive) {
+        snprintf(h->err, sizeof(h->err), "httpd is not running: no process the scoreboard %s "
+                 "of %s names is alive (the segment outlived httpd: killed, or crashed)",
+                 h->object, h->path);
+        return SB_SHM_EDEAD;
+    }
+    if (parent < 0) {
+        snprintf(h->err, sizeof(h->err), "the scoreboard %s of %s names processes of "
+                 "different parents: not one httpd's; not trusted", h->object, h->path);
+        return SB_SHM_ENOTRUST;
+    }
+    if (parent <= 1) {
+        snprintf(h->err, sizeof(h->err), "httpd is not running: the processes the "
+                 "scoreboard %s of %s names have lost their parent (httpd's parent was "
+                 "killed)", h->object, h->path);
+        return SB_SHM_EDEAD;
+    }
+    puid = uid_of(parent);
+    if (h->object_uid != 0 && (long)h->object_uid != puid) {
+        snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s belongs to uid %ld, "
+                 "neither root nor the user of httpd's parent %d (uid %ld): not trusted "
+                 "(another user may have created it while httpd was stopped)",
+                 h->object, h->path, (long)h->object_uid, (int)parent, puid);
+        return SB_SHM_ENOTRUST;
+    }
+    m = maps_object(parent, h->object_dev, h->object_ino);
+    if (m == 0) {
+        snprintf(h->err, sizeof(h->err), "httpd's parent %d does not map the scoreboard "
+                 "object %s of %s: it is not that httpd's scoreboard; not trusted",
+                 (int)parent, h->object, h->path);
+        return SB_SHM_ENOTRUST;
+    }
+    h->parent = parent;
+    h->parent_maps_checked = m == 1;
+    return APR_SUCCESS;
 }
 
 /* The MPM and version of the running httpd, from its processes: the MPM
@@ -213,22 +389,21 @@ static void identify_server(sb_shm_t *h, const process_score *procs)
 
 static apr_status_t attach(sb_shm_t *h)
 {
-    apr_status_t rv;
     apr_size_t expect;
-    const global_score *g;
-    void *base;
-    long pagesz = sysconf(_SC_PAGESIZE);
+    uint64_t header;
     struct stat st;
+    apr_status_t rv;
 
     apr_pool_clear(h->attach_pool);
-    h->shm = NULL;
-    h->base = NULL;
-    h->have_object = 0;
+    detach(h);
+    h->copy = NULL;
 
-    rv = apr_shm_attach(&h->shm, h->path, h->attach_pool);
-    if (rv != APR_SUCCESS) {
-        h->shm = NULL;
-        if (APR_STATUS_IS_ENOENT(rv)) {
+    /* read-only, and never through a symlink: reading needs read
+     * permission only, and nothing here can write the scoreboard */
+    h->fd = open(h->object, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+    if (h->fd < 0) {
+        int e = errno;
+        if (e == ENOENT) {
             snprintf(h->err, sizeof(h->err),
                      "no scoreboard segment for %s: httpd is not running, or its "
                      "ScoreBoardFile is not this path (without ScoreBoardFile the "
@@ -238,75 +413,80 @@ static apr_status_t attach(sb_shm_t *h)
                      h->path, h->path);
             return APR_ENOENT;
         }
-        if (APR_STATUS_IS_EACCES(rv)) {
+        if (e == EACCES || e == EPERM) {
             snprintf(h->err, sizeof(h->err),
-                     "permission denied attaching the scoreboard of %s: the segment "
+                     "permission denied reading the scoreboard of %s (%s): the object "
                      "belongs to the user httpd starts as (mode from its umask, 0600 "
-                     "for root); run as that user or as root (APR opens it "
-                     "read-write, so CAP_DAC_READ_SEARCH alone is not enough: it needs "
-                     "CAP_DAC_OVERRIDE); sbtune maps it read-only",
-                     h->path);
+                     "for root); run as that user or as root, or keep "
+                     "CAP_DAC_READ_SEARCH (sbtune opens it read-only)",
+                     h->path, h->object);
             return APR_EACCES;
         }
-        {
-            char ebuf[128];
-            snprintf(h->err, sizeof(h->err), "cannot attach the scoreboard of %s: %s",
-                     h->path, apr_strerror(rv, ebuf, sizeof(ebuf)));
-        }
-        return rv;
+        snprintf(h->err, sizeof(h->err), "cannot open the scoreboard object %s of %s: %s%s",
+                 h->object, h->path, strerror(e),
+                 e == ELOOP ? " (a symlink: not followed)" : "");
+        return APR_FROM_OS_ERROR(e);
     }
-
-    base = apr_shm_baseaddr_get(h->shm);
-    h->size = apr_shm_size_get(h->shm);
-    h->have_object = find_backing_object(base, h->object, sizeof(h->object),
-                                         &h->object_ino);
-    if (h->have_object && h->object[0] == '/' && stat(h->object, &st) == 0) {
-        h->object_dev = st.st_dev;
-        /* A size header bigger than the object would fault (SIGBUS) on read. */
-        if ((apr_size_t)st.st_size < h->size) {
-            snprintf(h->err, sizeof(h->err),
-                     "scoreboard of %s is truncated: %s holds %ld bytes, its header "
-                     "claims %lu",
-                     h->path, h->object, (long)st.st_size, (unsigned long)h->size);
-            apr_shm_detach(h->shm);
-            h->shm = NULL;
-            return SB_SHM_EBADSIZE;
-        }
+    if (fstat(h->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s is not a regular "
+                 "shared memory object; not trusted", h->object, h->path);
+        detach(h);
+        return SB_SHM_ENOTRUST;
     }
-
-    /* Read-only from here on: a monitor must never write the scoreboard. */
-    {
-        uintptr_t lo = (uintptr_t)base & ~((uintptr_t)pagesz - 1);
-        uintptr_t hi = (uintptr_t)base + h->size;
-        if (mprotect((void *)lo, hi - lo, PROT_READ) != 0) {
-            snprintf(h->err, sizeof(h->err),
-                     "cannot make the scoreboard mapping of %s read-only: %s; refusing "
-                     "to use a writable mapping", h->path, strerror(errno));
-            apr_shm_detach(h->shm);
-            h->shm = NULL;
-            return APR_FROM_OS_ERROR(errno);
-        }
+    h->object_dev = st.st_dev;
+    h->object_ino = st.st_ino;
+    h->object_uid = st.st_uid;
+    if (st.st_mode & S_IWOTH) {
+        snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s is writable by "
+                 "every user (mode %04o): anyone could forge it; not trusted",
+                 h->object, h->path, (unsigned)(st.st_mode & 07777));
+        detach(h);
+        return SB_SHM_ENOTRUST;
     }
-    h->base = base;
-
+    if ((apr_size_t)st.st_size < SB_APR_HEADER
+        || pread(h->fd, &header, sizeof(header), 0) != (ssize_t)sizeof(header)) {
+        snprintf(h->err, sizeof(h->err),
+                 "segment of %s (%s) has %ld bytes, too small for a scoreboard (at least "
+                 "%lu); is this an httpd ScoreBoardFile?",
+                 h->path, h->object, (long)st.st_size,
+                 (unsigned long)(SB_APR_HEADER + SIZE_GLOBAL));
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    /* the header holds the object's whole size, itself included */
+    if (header < SB_APR_HEADER || (uint64_t)st.st_size < header) {
+        snprintf(h->err, sizeof(h->err),
+                 "scoreboard of %s is truncated: %s holds %ld bytes, its header "
+                 "claims %llu",
+                 h->path, h->object, (long)st.st_size, (unsigned long long)header);
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    h->size = (apr_size_t)(header - SB_APR_HEADER);
     if (h->size < SIZE_GLOBAL) {
         snprintf(h->err, sizeof(h->err),
                  "segment of %s has %lu bytes, too small for a scoreboard (at least "
                  "%lu); is this an httpd ScoreBoardFile?",
                  h->path, (unsigned long)h->size, (unsigned long)SIZE_GLOBAL);
-        sb_shm_close(h);
+        detach(h);
         return SB_SHM_EBADSIZE;
     }
-    g = (const global_score *)h->base;
-    h->server_limit = g->server_limit;
-    h->thread_limit = g->thread_limit;
+    {
+        global_score gs;
+        if (read_area(h, &gs, sizeof(gs), 0) != 0) {
+            detach(h);
+            return SB_SHM_EBADSIZE;
+        }
+        h->server_limit = gs.server_limit;
+        h->thread_limit = gs.thread_limit;
+    }
     if (h->server_limit < 1 || h->server_limit > SB_MAX_SERVER_LIMIT
         || h->thread_limit < 1 || h->thread_limit > SB_MAX_THREAD_LIMIT) {
         snprintf(h->err, sizeof(h->err),
                  "segment of %s is not an httpd 2.4 scoreboard: server_limit %d, "
                  "thread_limit %d are out of range",
                  h->path, h->server_limit, h->thread_limit);
-        sb_shm_close(h);
+        detach(h);
         return SB_SHM_EBADSIZE;
     }
     expect = sb_shm_layout_size(h->server_limit, h->thread_limit);
@@ -321,11 +501,20 @@ static apr_status_t attach(sb_shm_t *h)
                  (unsigned long)expect, AP_SERVER_BASEREVISION,
                  (unsigned long)SIZE_GLOBAL, (unsigned long)SIZE_PROCESS,
                  (unsigned long)SIZE_WORKER);
-        sb_shm_close(h);
+        detach(h);
         return SB_SHM_EBADSIZE;
     }
     h->copy = apr_palloc(h->attach_pool, h->size);
-    identify_server(h, (const process_score *)(h->base + SIZE_GLOBAL));
+    if (read_area(h, h->copy, SIZE_GLOBAL + SIZE_PROCESS * (apr_size_t)h->server_limit, 0)
+        != 0) {
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    if ((rv = trust(h)) != APR_SUCCESS) {
+        detach(h);
+        return rv;
+    }
+    identify_server(h, (const process_score *)(h->copy + SIZE_GLOBAL));
     h->err[0] = '\0';
     return APR_SUCCESS;
 }
@@ -337,6 +526,7 @@ apr_status_t sb_shm_open(sb_shm_t **out, const char *path, apr_pool_t *p)
 
     *out = h;
     h->pool = p;
+    h->fd = -1;
     apr_pool_create(&h->attach_pool, p);
     /* APR derives the object's name from the path string: httpd made it
      * from the absolute path, so resolve a relative one against the cwd. */
@@ -350,18 +540,16 @@ apr_status_t sb_shm_open(sb_shm_t **out, const char *path, apr_pool_t *p)
         abs = apr_pstrcat(p, cwd, "/", path, NULL);
     }
     h->path = abs ? abs : apr_pstrdup(p, path);
+    object_name(h->path, h->object, sizeof(h->object));
     h->last_generation = -1;
     return attach(h);
 }
 
-/* 1 when the object we mapped was unlinked or replaced since we attached. */
+/* 1 when the object we opened was unlinked or replaced since. */
 static int segment_replaced(const sb_shm_t *h)
 {
     struct stat st;
 
-    if (!h->have_object || h->object[0] != '/') {
-        return 0;
-    }
     if (stat(h->object, &st) != 0) {
         return 1;
     }
@@ -456,8 +644,8 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
 
     *out = NULL;
     h->events = 0;
-    if (h->shm && segment_replaced(h)) {
-        sb_shm_close(h);
+    if (h->fd >= 0 && segment_replaced(h)) {
+        detach(h);
         rv = attach(h);
         if (rv == APR_ENOENT) {
             snprintf(h->err, sizeof(h->err),
@@ -470,7 +658,7 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
         }
         h->events |= SB_SHM_EV_REATTACHED;
     }
-    else if (!h->shm) {
+    else if (h->fd < 0) {
         rv = attach(h);
         if (rv == APR_ENOENT && h->nsamples > 0) {
             snprintf(h->err, sizeof(h->err),
@@ -486,7 +674,25 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
         }
     }
 
-    memcpy(h->copy, h->base, h->size);
+    if (read_area(h, h->copy, h->size, 0) != 0) {
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    /* httpd's parent gone (kill -9, a crash): the segment outlives it; the
+     * children it left may still finish their requests */
+    if (!pid_alive(h->parent)) {
+        int alive;
+        pid_t np = live_parent(h, &alive);
+        if (!alive || np <= 1) {
+            snprintf(h->err, sizeof(h->err), "httpd is not running: its parent %d is gone "
+                     "and %s (the scoreboard %s of %s outlived it)", (int)h->parent,
+                     alive ? "its children are orphans" : "no process the scoreboard names "
+                     "is alive", h->object, h->path);
+            h->dead = 1;
+            return SB_SHM_EDEAD;
+        }
+    }
+    h->dead = 0;
     s = sb_sample_create(p);
     s->ts = apr_time_now();
     sb_sample_alloc(s, p, h->server_limit * h->thread_limit, h->server_limit);
@@ -509,9 +715,7 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
 
 void sb_shm_close(sb_shm_t *h)
 {
-    if (h && h->shm) {
-        apr_shm_detach(h->shm);
-        h->shm = NULL;
-        h->base = NULL;
+    if (h) {
+        detach(h);
     }
 }

@@ -1,15 +1,23 @@
 /*
  * sb_shm.h - httpd's scoreboard in shared memory, read from outside.
  *
- * The segment is found through httpd's ScoreBoardFile path with
- * apr_shm_attach(), validated against the layout of the scoreboard.h this
- * build was compiled with, and made read-only with mprotect(): nothing in
- * sbtune can write httpd's scoreboard.  Each sample copies the segment and
- * decodes the copy.  The segment is never removed or destroyed.
+ * httpd's ScoreBoardFile path names a POSIX shm object the way APR names
+ * it (/dev/shm/ShM.<hash>H<hash>).  It is opened read-only without
+ * following symlinks and never mapped: each sample copies the segment with
+ * pread() and decodes the copy, so nothing in sbtune can write httpd's
+ * scoreboard, and an object truncated under us is an error, not SIGBUS.
+ *
+ * Trusted only when it is httpd's: a regular object not writable by every
+ * user, laid out as this build's scoreboard.h says, naming live processes
+ * of one parent whose user owns it (or root owns it), and mapped by that
+ * parent (checked where /proc/PARENT/maps can be read: as root, or as the
+ * parent's user).  A segment whose processes are all gone is "httpd is not
+ * running".  The segment is never removed or destroyed.
  */
 #ifndef SB_SHM_H
 #define SB_SHM_H
 
+#include <sys/types.h>
 #include <apr_pools.h>
 #include <apr_errno.h>
 #include "sb_sample.h"
@@ -18,6 +26,11 @@
 #define SB_SHM_EBADSIZE   (APR_OS_START_USERERR + 101)
 /* The segment was removed (httpd stopped) and none has replaced it yet. */
 #define SB_SHM_EGONE      (APR_OS_START_USERERR + 102)
+/* The segment outlived httpd: none of its processes is alive, or httpd's
+ * parent is gone and its children are orphans (kill -9, a crash). */
+#define SB_SHM_EDEAD      (APR_OS_START_USERERR + 103)
+/* The object is not httpd's: owner, mode, or httpd's parent does not map it. */
+#define SB_SHM_ENOTRUST   (APR_OS_START_USERERR + 104)
 
 typedef struct sb_shm sb_shm_t;
 
@@ -31,15 +44,19 @@ typedef struct sb_shm sb_shm_t;
  * sb_shm_error() can say why.  Returns APR_SUCCESS, APR_ENOENT (no segment:
  * httpd not running, or ScoreBoardFile is not this path), APR_EACCES (not
  * allowed to open it), SB_SHM_EBADSIZE (layout mismatch: wrong httpd
- * version or not a scoreboard), or another APR error. */
+ * version or not a scoreboard, or truncated), SB_SHM_EDEAD (no live httpd
+ * process), SB_SHM_ENOTRUST (not httpd's object), or another APR error. */
 apr_status_t sb_shm_open(sb_shm_t **out, const char *path, apr_pool_t *p);
 
 /* Copy and decode the segment into a new sample allocated from p.
  * Detects a segment replaced by a stop and start and reattaches on its own
  * (SB_SHM_EV_REATTACHED), and reports generation and restart changes in
  * sb_shm_events().  Returns APR_SUCCESS, SB_SHM_EGONE when the segment was
- * removed and no new one exists (httpd stopped; call again later), or an
- * error from sb_shm_open() when reattaching fails. */
+ * removed and no new one exists (httpd stopped; call again later),
+ * SB_SHM_EDEAD when httpd died and left the segment (call again later: a
+ * new httpd makes a new segment), SB_SHM_EBADSIZE when the object was
+ * truncated under us, or an error from sb_shm_open() when reattaching
+ * fails. */
 apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out);
 
 /* The message for the last failure: names the path and what to do. */
@@ -48,8 +65,12 @@ const char *sb_shm_error(const sb_shm_t *h);
 /* SB_SHM_EV_* flags of the last sb_shm_sample() call. */
 int sb_shm_events(const sb_shm_t *h);
 
-/* Base address and length of the read-only mapping (for tests). */
-const void *sb_shm_base(const sb_shm_t *h, apr_size_t *len);
+/* The read-only descriptor of the object (-1 when not attached), the
+ * object's name, and httpd's parent found at attach (0 unknown): for
+ * tests and messages. */
+int sb_shm_fd(const sb_shm_t *h);
+const char *sb_shm_object(const sb_shm_t *h);
+pid_t sb_shm_parent(const sb_shm_t *h);
 
 /* Detach (never removes the segment).  Safe on a handle that failed to open. */
 void sb_shm_close(sb_shm_t *h);

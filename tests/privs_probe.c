@@ -41,7 +41,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: privs_probe USER CAPS [--spawn-thread] [--reattach PATH "
-            "--wait-file FILE] [--read FILE] [--scoreboard PATH] [--smaps PID]... "
+            "--wait-file FILE] [--read FILE] [--write FILE] [--scoreboard PATH] [--smaps PID]... "
             "[--ports PID]\n");
 }
 
@@ -108,6 +108,20 @@ static int check_read(const char *path)
         return 1;
     }
     printf("read: ok: %s\n", path);
+    return 0;
+}
+
+/* Opening for writing: what a capability kept after the drop must not allow. */
+static int check_write(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+
+    if (fd < 0) {
+        printf("write: failed: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    close(fd);
+    printf("write: ok: %s\n", path);
     return 0;
 }
 
@@ -227,6 +241,7 @@ int main(int argc, char **argv)
             wait_file = argv[i + 1];
         }
         else if (strcmp(argv[i], "--reattach") != 0 && strcmp(argv[i], "--read") != 0
+                 && strcmp(argv[i], "--write") != 0
                  && strcmp(argv[i], "--scoreboard") != 0 && strcmp(argv[i], "--smaps") != 0
                  && strcmp(argv[i], "--ports") != 0) {
             usage();
@@ -279,6 +294,9 @@ int main(int argc, char **argv)
         }
         if (strcmp(argv[i], "--read") == 0) {
             failed |= check_read(argv[i + 1]);
+        }
+        else if (strcmp(argv[i], "--write") == 0) {
+            failed |= check_write(argv[i + 1]);
         }
         else if (strcmp(argv[i], "--scoreboard") == 0) {
             failed |= check_scoreboard(argv[i + 1], pool);

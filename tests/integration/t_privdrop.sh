@@ -1,8 +1,8 @@
 #!/bin/sh
 # t_privdrop: sb_privs_drop() against a live httpd.  tests/privs_probe drops
 # from root to nobody keeping different capabilities, then tries what
-# sbagent does afterwards: read a root-owned 0600 file, attach the
-# scoreboard (a root-owned 0600 shm object opened read-write), re-attach it
+# sbagent does afterwards: read a root-owned 0600 file (and not write it),
+# attach the scoreboard (a root-owned 0600 shm object opened read-only), re-attach it
 # after a stop and start of httpd, read httpd's memory (smaps_rollup) and
 # find its listen ports (/proc/PID/fd).  Checks the kernel's view of the
 # result (/proc/self/status) and the refusals: unknown user, root, more than
@@ -103,27 +103,29 @@ has "^smaps $parent: failed: .*permission denied" "httpd parent's memory without
 has '^ports: failed: .*permission denied' "listen ports without capabilities"
 
 # ---------------------------------------------------------------- the default
-probe nobody dac_override "${checks[@]}"
-sb_assert_eq "$rc" 1 "exit status with CAP_DAC_OVERRIDE (memory and ports are refused)"
-dropped dac_override 0000000000000002
-has '^creds: uid=65534\(nobody\) .*caps=cap_dac_override no_new_privs=1$' "creds line"
-has '^read: ok' "root's 0600 file with CAP_DAC_OVERRIDE"
-has '^scoreboard: ok' "scoreboard with CAP_DAC_OVERRIDE"
+# read access is enough for the scoreboard (opened read-only), and it
+# writes nothing
+probe nobody dac_read_search "${checks[@]}" --write "$secret"
+sb_assert_eq "$rc" 1 "exit status with CAP_DAC_READ_SEARCH (memory, ports and writes are refused)"
+dropped dac_read_search 0000000000000004
+has '^creds: uid=65534\(nobody\) .*caps=cap_dac_read_search no_new_privs=1$' "creds line"
+has '^read: ok' "root's 0600 file with CAP_DAC_READ_SEARCH"
+has '^write: failed: .*Permission denied' "root's 0600 file cannot be written with CAP_DAC_READ_SEARCH"
+has '^scoreboard: ok' "scoreboard with CAP_DAC_READ_SEARCH"
 has "^smaps $parent: failed: .*permission denied" "httpd parent's memory without CAP_SYS_PTRACE"
 has '^ports: failed: .*permission denied' "listen ports without CAP_SYS_PTRACE"
 grep -E "^smaps $child:" "$out" | sed 's/^/# without CAP_SYS_PTRACE: /' >&2
 
-# ---------------------------------------------------------------- read access is not enough
-probe nobody dac_read_search --read "$secret" --scoreboard "$SB_SCOREBOARD"
-dropped dac_read_search 0000000000000004
-has '^read: ok' "root's 0600 file with CAP_DAC_READ_SEARCH"
-has '^scoreboard: failed: ' "scoreboard with CAP_DAC_READ_SEARCH only (APR opens it read-write)"
+# CAP_DAC_OVERRIDE, which sbagent no longer keeps, would write it
+probe nobody dac_override --write "$secret"
+dropped dac_override 0000000000000002
+has '^write: ok' "root's 0600 file can be written with CAP_DAC_OVERRIDE"
 
 # ---------------------------------------------------------------- ptrace
-probe nobody dac_override,sys_ptrace "${checks[@]}"
-sb_assert_eq "$rc" 0 "exit status with CAP_DAC_OVERRIDE and CAP_SYS_PTRACE"
-dropped dac_override,sys_ptrace 0000000000080002
-has '^creds: .*caps=cap_dac_override,cap_sys_ptrace no_new_privs=1$' "creds line"
+probe nobody dac_read_search,sys_ptrace "${checks[@]}"
+sb_assert_eq "$rc" 0 "exit status with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE"
+dropped dac_read_search,sys_ptrace 0000000000080004
+has '^creds: .*caps=cap_dac_read_search,cap_sys_ptrace no_new_privs=1$' "creds line"
 has '^read: ok' "root's 0600 file"
 has '^scoreboard: ok' "scoreboard"
 has "^smaps $parent: ok" "httpd parent's memory with CAP_SYS_PTRACE"
@@ -137,10 +139,10 @@ has "^smaps $parent: ok" "httpd parent's memory with CAP_SYS_PTRACE only"
 has '^ports: failed: .*permission denied' "listen ports need a DAC capability too"
 
 # ---------------------------------------------------------------- as under sbagent.service
-unit_bset=-all,+setuid,+setgid,+setpcap,+dac_override,+sys_ptrace,+bpf,+perfmon
-probe setpriv --bounding-set "$unit_bset" -- nobody dac_override --scoreboard "$SB_SCOREBOARD"
+unit_bset=-all,+setuid,+setgid,+setpcap,+dac_read_search,+sys_ptrace,+bpf,+perfmon
+probe setpriv --bounding-set "$unit_bset" -- nobody dac_read_search --scoreboard "$SB_SCOREBOARD"
 sb_assert_eq "$rc" 0 "drop under sbagent.service's bounding set"
-dropped "dac_override (unit)" 0000000000000002
+dropped "dac_read_search (unit)" 0000000000000004
 has '^scoreboard: ok' "scoreboard under sbagent.service's bounding set"
 
 # ---------------------------------------------------------------- re-attach after stop and start
@@ -175,14 +177,14 @@ reattach()
     rc=$?
 }
 
-reattach dac_override
-sb_assert_eq "$rc" 0 "re-attach with CAP_DAC_OVERRIDE: exit status"
-dropped "dac_override (reattach)" 0000000000000002
+reattach dac_read_search
+sb_assert_eq "$rc" 0 "re-attach with CAP_DAC_READ_SEARCH: exit status"
+dropped "dac_read_search (reattach)" 0000000000000004
 has '^reattach: ok' "the new scoreboard attached after stop and start, as nobody"
 
-reattach dac_read_search
-sb_assert_eq "$rc" 1 "re-attach with CAP_DAC_READ_SEARCH only: exit status"
-has '^reattach: failed: ' "re-attach needs CAP_DAC_OVERRIDE"
+reattach none
+sb_assert_eq "$rc" 1 "re-attach with no capability: exit status"
+has '^reattach: failed: .*permission denied' "re-attach of root's 0600 object needs CAP_DAC_READ_SEARCH"
 
 # ---------------------------------------------------------------- refusals (exit 2)
 # refused NEEDLE-REGEX MSG: the drop failed with that message and the
@@ -228,7 +230,7 @@ refused "not root" "nobody asking for another user"
 
 # ---------------------------------------------------------------- the agent
 # sbagent --user nobody: attaches as root, drops to nobody with only
-# CAP_DAC_OVERRIDE, keeps sampling, and reattaches the new root-owned
+# CAP_DAC_READ_SEARCH, keeps sampling, and reattaches the new root-owned
 # segment after httpd is stopped and started.
 SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
 agent_dir=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-privagent.XXXXXX") || sb_fail "mktemp -d"
@@ -247,8 +249,8 @@ done
 st=/proc/$apid/status
 sb_assert_match "$(grep '^Uid:' "$st")" '^Uid:[[:space:]]+65534[[:space:]]+65534[[:space:]]+65534' \
     "agent uids after the drop"
-sb_assert_eq "$(awk '/^CapEff:/ {print $2}' "$st")" 0000000000000002 "agent CapEff: dac_override only"
-sb_assert_eq "$(awk '/^CapPrm:/ {print $2}' "$st")" 0000000000000002 "agent CapPrm"
+sb_assert_eq "$(awk '/^CapEff:/ {print $2}' "$st")" 0000000000000004 "agent CapEff: dac_read_search only"
+sb_assert_eq "$(awk '/^CapPrm:/ {print $2}' "$st")" 0000000000000004 "agent CapPrm"
 sb_httpd_stop
 # while httpd is down the agent records gap seconds, inventing nothing
 end=$(($(date +%s) + 10))

@@ -1,7 +1,11 @@
 /*
  * Unit tests of the shared-memory source on real APR segments made here:
  * the layout arithmetic, the size validation, decoding, the read-only
- * mapping and the detection of a replaced segment.
+ * descriptor, the detection of a replaced segment, and the trust rules: a
+ * segment is httpd's only when a live parent that maps it has live
+ * children named in it, and its owner and mode are safe.  A fake httpd
+ * here is a parent process that inherits the test's mapping and a child
+ * of it whose pid goes into process slot 0.
  */
 #include <check.h>
 #include "sb_unit.h"
@@ -10,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <apr_general.h>
@@ -22,6 +29,17 @@
 
 static apr_pool_t *pool;
 static char path[256];
+static pid_t fake_parent, fake_child;
+
+static void reap(pid_t *pid)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);     /* only our own child can be reaped */
+        *pid = 0;
+    }
+}
+
 
 static void setup(void)
 {
@@ -32,9 +50,16 @@ static void setup(void)
 
 static void teardown(void)
 {
+    if (fake_child > 0) {
+        kill(fake_child, SIGKILL);  /* the parent's child: reaped by it or init */
+        fake_child = 0;
+    }
+    reap(&fake_parent);
     apr_shm_remove(path, pool);
     apr_pool_destroy(pool);
 }
+
+static void fake_httpd(apr_shm_t *shm);
 
 /* A segment laid out like httpd's, with the given limits and total size. */
 static apr_shm_t *make_segment(int server_limit, int thread_limit, apr_size_t size)
@@ -51,6 +76,10 @@ static apr_shm_t *make_segment(int server_limit, int thread_limit, apr_size_t si
     g->thread_limit = thread_limit;
     g->running_generation = 3;
     g->restart_time = apr_time_now() - apr_time_from_sec(100);
+    if (server_limit >= 1 && thread_limit >= 1
+        && size >= sb_shm_layout_size(server_limit, thread_limit)) {
+        fake_httpd(shm);
+    }
     return shm;
 }
 
@@ -69,6 +98,48 @@ static process_score *process_at(apr_shm_t *shm, int i)
     char *base = apr_shm_baseaddr_get(shm);
     sb_shm_record_sizes(&gs, &ps, &ws);
     return (process_score *)(base + gs + ps * (apr_size_t)i);
+}
+
+/* A fake httpd for the segment: a parent (which inherits this process's
+ * mapping) and its child, whose pid it writes into process slot 0. */
+static void fake_httpd(apr_shm_t *shm)
+{
+    volatile pid_t *slot = &process_at(shm, 0)->pid;
+    int i;
+
+    if (fake_child > 0) {
+        kill(fake_child, SIGKILL);
+        fake_child = 0;
+    }
+    reap(&fake_parent);
+    *slot = 0;
+    fake_parent = fork();
+    ck_assert_int_ge(fake_parent, 0);
+    if (fake_parent == 0) {
+        pid_t c = fork();
+        if (c == 0) {
+            for (;;) {
+                pause();
+            }
+        }
+        *slot = c;
+        for (;;) {
+            pause();
+        }
+    }
+    for (i = 0; i < 5000 && *slot == 0; i++) {
+        usleep(1000);
+    }
+    ck_assert_int_gt(*slot, 0);
+    fake_child = *slot;
+}
+
+/* The object APR made for path, opened read-write (to forge it). */
+static int object_fd(sb_shm_t *h)
+{
+    int fd = open(sb_shm_object(h), O_RDWR);
+    ck_assert_msg(fd >= 0, "open %s: %s", sb_shm_object(h), strerror(errno));
+    return fd;
 }
 
 START_TEST(layout_matches_debian_2_4_71)
@@ -144,9 +215,8 @@ START_TEST(decode_counts_states_like_mod_status)
     sb_sample_t *s;
     worker_score *w;
 
-    process_at(shm, 0)->pid = getpid();
     process_at(shm, 0)->generation = 3;
-    process_at(shm, 1)->pid = getpid();
+    process_at(shm, 1)->pid = fake_child;
     process_at(shm, 1)->generation = 3;
     process_at(shm, 1)->quiescing = 1;      /* its slots count in no total */
     process_at(shm, 1)->keep_alive = 7;
@@ -200,7 +270,6 @@ START_TEST(extended_status_off_is_detected)
     sb_shm_t *h;
     sb_sample_t *s;
 
-    process_at(shm, 0)->pid = getpid();
     worker_at(shm, 1, 2, 0, 0)->status = SERVER_READY;
     worker_at(shm, 1, 2, 0, 1)->status = SERVER_READY;
     ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
@@ -211,32 +280,153 @@ START_TEST(extended_status_off_is_detected)
 }
 END_TEST
 
-START_TEST(mapping_is_read_only)
+START_TEST(descriptor_is_read_only_and_nothing_is_mapped)
 {
     apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
     sb_shm_t *h;
-    apr_size_t len;
-    volatile char *base;
-    pid_t pid;
-    int status;
+    char c = 0;
 
     ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
-    base = (volatile char *)sb_shm_base(h, &len);
-    ck_assert_uint_gt(len, 0);
-    pid = fork();
-    ck_assert_int_ge(pid, 0);
-    if (pid == 0) {
-        /* die by the signal itself, not by a sanitizer's handler */
-        signal(SIGSEGV, SIG_DFL);
-        signal(SIGBUS, SIG_DFL);
-        base[0] = 1;            /* must fault */
-        base[len - 1] = 1;
-        _exit(0);
-    }
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV,
-                  "a write through sbtune's mapping did not fault (status %d)", status);
+    ck_assert_int_ge(sb_shm_fd(h), 0);
+    ck_assert_int_eq(fcntl(sb_shm_fd(h), F_GETFL) & O_ACCMODE, O_RDONLY);
+    ck_assert_int_eq(write(sb_shm_fd(h), &c, 1), -1);
+    ck_assert_int_eq(errno, EBADF);
+    ck_assert_int_eq(sb_shm_parent(h), fake_parent);
     sb_shm_close(h);
+    ck_assert_int_eq(sb_shm_fd(h), -1);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(segment_without_live_process_is_not_running)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+    sb_sample_t *s;
+
+    /* kill -9 of httpd's parent and children: the segment stays */
+    kill(fake_child, SIGKILL);
+    fake_child = 0;
+    reap(&fake_parent);
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), SB_SHM_EDEAD);
+    ck_assert_msg(strstr(sb_shm_error(h), "httpd is not running"), "%s", sb_shm_error(h));
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EDEAD);
+    ck_assert_ptr_null(s);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(parent_killed_while_attached_is_not_running)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+    sb_sample_t *s;
+
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);
+    reap(&fake_parent);         /* the child lives on, an orphan */
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EDEAD);
+    ck_assert_msg(strstr(sb_shm_error(h), "is gone"), "%s", sb_shm_error(h));
+    /* httpd starts again: a new segment, trusted again */
+    apr_shm_destroy(shm);
+    kill(fake_child, SIGKILL);
+    fake_child = 0;
+    shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);
+    ck_assert_int_ne(sb_shm_events(h) & SB_SHM_EV_REATTACHED, 0);
+    sb_shm_close(h);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(object_of_another_user_is_refused)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+    int fd;
+
+    if (geteuid() != 0) {
+        return;                 /* only root can give the object away */
+    }
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    sb_shm_close(h);
+    fd = object_fd(h);
+    ck_assert_int_eq(fchown(fd, 65534, 65534), 0);      /* nobody forged it */
+    close(fd);
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), SB_SHM_ENOTRUST);
+    ck_assert_msg(strstr(sb_shm_error(h), "uid 65534"), "%s", sb_shm_error(h));
+    ck_assert_int_eq(sb_shm_fd(h), -1);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(world_writable_object_is_refused)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+    int fd;
+
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    sb_shm_close(h);
+    fd = object_fd(h);
+    ck_assert_int_eq(fchmod(fd, 0606), 0);
+    close(fd);
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), SB_SHM_ENOTRUST);
+    ck_assert_msg(strstr(sb_shm_error(h), "writable by every user"), "%s", sb_shm_error(h));
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(processes_of_a_parent_that_does_not_map_it_are_refused)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+
+    /* a forger names a live process whose parent never mapped the object:
+     * this test process (its parent is the test runner) */
+    process_at(shm, 0)->pid = getpid();
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), SB_SHM_ENOTRUST);
+    ck_assert_msg(strstr(sb_shm_error(h), "does not map"), "%s", sb_shm_error(h));
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(truncated_under_us_is_an_error_not_sigbus)
+{
+    apr_size_t size = sb_shm_layout_size(4, 4);
+    apr_shm_t *shm = make_segment(4, 4, size);
+    sb_shm_t *h;
+    sb_sample_t *s;
+    int fd;
+
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);
+    fd = object_fd(h);
+    ck_assert_int_eq(ftruncate(fd, 64), 0);    /* nothing here touches the mapping after */
+    close(fd);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    ck_assert_msg(strstr(sb_shm_error(h), "truncated"), "%s", sb_shm_error(h));
+    /* and again: the next attach refuses it as well */
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+START_TEST(symlinked_object_is_not_followed)
+{
+    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    sb_shm_t *h;
+    char real[300];
+
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    sb_shm_close(h);
+    snprintf(real, sizeof(real), "%s.real", sb_shm_object(h));
+    ck_assert_int_eq(rename(sb_shm_object(h), real), 0);
+    ck_assert_int_eq(symlink(real, sb_shm_object(h)), 0);
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_FROM_OS_ERROR(ELOOP));
+    ck_assert_msg(strstr(sb_shm_error(h), "symlink"), "%s", sb_shm_error(h));
+    unlink(sb_shm_object(h));
+    ck_assert_int_eq(rename(real, sb_shm_object(h)), 0);
     apr_shm_destroy(shm);
 }
 END_TEST
@@ -310,7 +500,14 @@ int main(void)
     tcase_add_test(tc, missing_segment_explains_scoreboardfile);
     tcase_add_test(tc, decode_counts_states_like_mod_status);
     tcase_add_test(tc, extended_status_off_is_detected);
-    tcase_add_test(tc, mapping_is_read_only);
+    tcase_add_test(tc, descriptor_is_read_only_and_nothing_is_mapped);
+    tcase_add_test(tc, segment_without_live_process_is_not_running);
+    tcase_add_test(tc, parent_killed_while_attached_is_not_running);
+    tcase_add_test(tc, object_of_another_user_is_refused);
+    tcase_add_test(tc, world_writable_object_is_refused);
+    tcase_add_test(tc, processes_of_a_parent_that_does_not_map_it_are_refused);
+    tcase_add_test(tc, truncated_under_us_is_an_error_not_sigbus);
+    tcase_add_test(tc, symlinked_object_is_not_followed);
     tcase_add_test(tc, replaced_segment_is_reattached);
     tcase_add_test(tc, generation_change_is_reported);
     suite_add_tcase(s, tc);
