@@ -176,7 +176,7 @@ const sb_config_opt_t sb_config_options[] = {
     { "allow_stop_start", SB_CT_BOOL, R | Y, OFF(allow_stop_start), "false", 0, 1, NULL, NULL,
       "allow a stop and start when ServerLimit/ThreadLimit grow (drops every connection)", 0 },
     { "lock", SB_CT_STRING, R | Y, OFF(lock), "", 0, 0, NULL, "FILE",
-      "lock file (default SNIPPET.lock)", 0 },
+      "lock file (default .NAME.sbtune-lock beside the snippet)", 0 },
     { "lock_wait", SB_CT_DOUBLE, R | Y, OFF(lock_wait), "0", 0, 86400, NULL, "SECONDS",
       "wait this long for another run's lock (0: exit 12 at once)", 0 },
     { "verify_timeout", SB_CT_DOUBLE, R | Y, OFF(verify_timeout), "10", 0, 86400, NULL,

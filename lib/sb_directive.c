@@ -281,7 +281,7 @@ static char *render_header(const sb_directive_meta_t *m, apr_pool_t *p)
     apr_strftime(when, &sz, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     s = apr_psprintf(p, "# Written by sbtune on %s for httpd 2.%d, MPM %s.\n"
                      "# sbtune replaces this file; edits are lost.  Previous version: "
-                     "this file's name + .sbtune-prev\n",
+                     "beside it, '.' + this file's name + .sbtune-prev\n",
                      when, m->httpd_minor == 2 ? 2 : 4, m->mpm);
     if (m->data && *m->data) {
         s = comment_lines(s, "Data: ", m->data, p);

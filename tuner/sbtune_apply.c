@@ -5,12 +5,14 @@
 #include "config.h"
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include <apr_sha1.h>
 #include <apr_strings.h>
 
 #include "sb_history.h"
@@ -123,7 +125,20 @@ typedef struct {
     int full;                   /* stop and start instead of graceful */
     int placeholder;            /* a placeholder file was created */
     sbtune_ctl_result_t base;   /* DUMP_INCLUDES: also configtest's baseline */
+    int journal;                /* the journal of this run exists */
+    int written;                /* the new snippet is in the file */
 } run_t;
+
+/* SIGINT, SIGTERM, SIGHUP during a run: the run finishes its current
+ * step, then rolls back what it changed and returns (never exits with the
+ * snippet half applied).  apachectl and httpd get the default handlers
+ * back at exec. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
 
 /* A step's "go on": any other value is the run's exit code. */
 #define NEXT (-1)
@@ -163,7 +178,7 @@ static int step_check(sbtune_ctx_t *c, run_t *r)
 static int step_lock(sbtune_ctx_t *c, run_t *r)
 {
     const sbtune_apply_opts_t *o = c->o;
-    const char *lock = o->lock ? o->lock : apr_pstrcat(c->pool, o->snippet, ".lock", NULL);
+    const char *lock = o->lock ? o->lock : sbtune_lock_default(o->snippet, c->pool);
     char err[600];
     apr_status_t rv;
 
@@ -173,7 +188,8 @@ static int step_lock(sbtune_ctx_t *c, run_t *r)
     rv = sbtune_lock_acquire(lock, o->lock_wait_s, &r->lockfd, err, sizeof(err));
     if (rv != APR_SUCCESS) {
         sbtune_set_error(c, "%s", err);
-        return rv == APR_EBUSY ? SBTUNE_APPLY_LOCKED : SBTUNE_APPLY_ERROR;
+        return rv == APR_EBUSY ? SBTUNE_APPLY_LOCKED
+               : rv == APR_EINVAL ? SBTUNE_APPLY_REFUSED : SBTUNE_APPLY_ERROR;
     }
     sbtune_say(c, "locked %s", lock);
     return NEXT;
@@ -357,15 +373,233 @@ static int refuse_include(sbtune_ctx_t *c, run_t *r)
     return SBTUNE_APPLY_REFUSED;
 }
 
+static const char placeholder_text[] =
+    "# sbtune placeholder: checking that httpd includes this file\n";
+
+/* ------------------------------------------------------------------ journal */
+
+#define JOURNAL ".sbtune-journal"
+#define PREV ".sbtune-prev"
+
+/* SHA-1 of len bytes of data in hex ("none" for NULL). */
+static const char *sha1_hex(const char *data, apr_size_t len, apr_pool_t *p)
+{
+    apr_sha1_ctx_t ctx;
+    unsigned char d[APR_SHA1_DIGESTSIZE];
+    char *out;
+    int i;
+
+    if (!data) {
+        return "none";
+    }
+    apr_sha1_init(&ctx);
+    apr_sha1_update_binary(&ctx, (const unsigned char *)data, (unsigned int)len);
+    apr_sha1_final(d, &ctx);
+    out = apr_palloc(p, 2 * APR_SHA1_DIGESTSIZE + 1);
+    for (i = 0; i < APR_SHA1_DIGESTSIZE; i++) {
+        snprintf(out + 2 * i, 3, "%02x", d[i]);
+    }
+    return out;
+}
+
+/* Record (again) what this run is about to do: step names the next one. */
+static int journal_put(sbtune_ctx_t *c, run_t *r, const char *step)
+{
+    const char *text = apr_psprintf(
+        r->tp, "sbtune journal 1\npid %ld\ntime %ld\nsnippet %s\nstep %s\nprev %s\n"
+        "new %s\ngeneration %d\nfull %d\nafter %s\nbefore %s\n", (long)getpid(),
+        (long)apr_time_sec(apr_time_now()), c->o->snippet, step,
+        sha1_hex(r->prev, r->prev_len, r->tp), sha1_hex(r->text, strlen(r->text), r->tp),
+        r->before.gen, r->full, r->after_json ? r->after_json : "{}",
+        r->before_json ? r->before_json : "{}");
+
+    if (sbtune_snippet_put_aux(c->snip, JOURNAL, text, strlen(text)) != APR_SUCCESS) {
+        sbtune_set_error(c, "nothing changed: cannot write the journal: %s",
+                         sbtune_snippet_error(c->snip));
+        return -1;
+    }
+    r->journal = 1;
+    return 0;
+}
+
+typedef struct {
+    long pid, time;
+    int gen, full;
+    char step[32], prev[48], new_[48];
+    const char *after, *before;
+} journal_t;
+
+/* Parse the journal text; 0, or -1 when it is not one. */
+static int journal_parse(const char *text, journal_t *j, apr_pool_t *p)
+{
+    char *copy = apr_pstrdup(p, text), *line, *save = NULL;
+    int seen = 0;
+
+    memset(j, 0, sizeof(*j));
+    j->gen = -1;
+    for (line = apr_strtok(copy, "\n", &save); line; line = apr_strtok(NULL, "\n", &save)) {
+        if (strcmp(line, "sbtune journal 1") == 0) {
+            seen |= 1;
+        }
+        else if (sscanf(line, "pid %ld", &j->pid) == 1 || sscanf(line, "time %ld", &j->time) == 1
+                 || sscanf(line, "generation %d", &j->gen) == 1
+                 || sscanf(line, "full %d", &j->full) == 1) {
+        }
+        else if (sscanf(line, "step %31s", j->step) == 1) {
+            seen |= 2;
+        }
+        else if (sscanf(line, "prev %47s", j->prev) == 1) {
+            seen |= 4;
+        }
+        else if (sscanf(line, "new %47s", j->new_) == 1) {
+            seen |= 8;
+        }
+        else if (strncmp(line, "after ", 6) == 0) {
+            j->after = line + 6;
+        }
+        else if (strncmp(line, "before ", 7) == 0) {
+            j->before = line + 7;
+        }
+    }
+    return seen == 15 ? 0 : -1;
+}
+
+/* 1b. an interrupted run left its journal: find out what httpd runs and
+ * complete it or roll it back, record that, then go on with this run. */
+static int step_recover(sbtune_ctx_t *c, run_t *r)
+{
+    const char *jtext, *now, *prev = NULL, *hnow, *what;
+    apr_size_t jlen, nowlen, prevlen = 0;
+    journal_t j;
+    sbtune_obs_t ob;
+    int code = SBTUNE_APPLY_ROLLED_BACK;
+    apr_status_t rv;
+
+    if (c->o->dry_run) {
+        return NEXT;
+    }
+    rv = sbtune_snippet_get_aux(c->snip, JOURNAL, &jtext, &jlen);
+    if (rv == APR_ENOENT) {
+        return NEXT;
+    }
+    if (rv != APR_SUCCESS || journal_parse(jtext, &j, r->tp) != 0) {
+        sbtune_set_error(c, "refused, nothing changed: %s is not a journal sbtune can read%s%s; "
+                         "check %s and httpd, then remove it",
+                         sbtune_snippet_aux(c->snip, JOURNAL, 1), rv != APR_SUCCESS ? ": " : "",
+                         rv != APR_SUCCESS ? sbtune_snippet_error(c->snip) : "",
+                         c->o->snippet);
+        return SBTUNE_APPLY_ERROR;
+    }
+    sbtune_say(c, "recovering: an interrupted run (pid %ld, %ld s ago) left %s before step "
+               "'%s'", j.pid, (long)apr_time_sec(apr_time_now()) - j.time,
+               sbtune_snippet_aux(c->snip, JOURNAL, 1), j.step);
+    if (sbtune_snippet_reread(c->snip, &now, &nowlen) != APR_SUCCESS) {
+        sbtune_set_error(c, "recovery: %s", sbtune_snippet_error(c->snip));
+        return SBTUNE_APPLY_ERROR;
+    }
+    hnow = sha1_hex(now, nowlen, r->tp);
+    sbtune_observe(&c->obs, &ob, r->tp);
+    if (!ob.ok) {
+        sbtune_set_error(c, "recovery: httpd cannot be observed, nothing changed (the journal "
+                         "stays): %s", ob.err);
+        return SBTUNE_APPLY_SOURCE;
+    }
+    if (strcmp(j.prev, "none") != 0
+        && sbtune_snippet_get_aux(c->snip, PREV, &prev, &prevlen) == APR_SUCCESS
+        && strcmp(sha1_hex(prev, prevlen, r->tp), j.prev) != 0) {
+        prev = NULL;            /* not the bytes the journal names */
+    }
+    if (strcmp(hnow, j.new_) == 0) {
+        /* the new snippet is in the file: did httpd load it? */
+        sb_directives_t d;
+
+        sb_directive_init(&d);
+        sb_directive_parse(&d, now, nowlen);
+        if (ob.gen >= 0 && j.gen >= 0 && ob.gen != j.gen
+            && sbtune_verify_limits(c, &d, j.full, r->tp) == 0) {
+            sbtune_say(c, "recovered: httpd runs the new snippet (generation %d -> %d), "
+                       "verified", j.gen, ob.gen);
+            record_history(c, "apply", j.before, j.after, "ok (recovered after an interrupted "
+                           "run: httpd had loaded it, verified)");
+            code = NEXT;
+        }
+        else if (strcmp(j.prev, "none") != 0 && !prev) {
+            sbtune_set_error(c, "recovery: %s holds the interrupted run's new snippet but %s no "
+                             "longer holds the previous one (SHA-1 %s); nothing changed, the "
+                             "journal stays: put the previous snippet back by hand",
+                             c->o->snippet, sbtune_snippet_aux(c->snip, PREV, 1), j.prev);
+            return SBTUNE_APPLY_ROLLBACK_FAILED;
+        }
+        else {
+            int loaded = ob.gen >= 0 && j.gen >= 0 && ob.gen != j.gen;
+            sbtune_snippet_set_previous(c->snip, prev, prevlen);
+            code = sbtune_verify_rollback(c, j.full, loaded, 0, ob.gen, r->tp);
+            record_history(c, "apply", j.before, j.after,
+                           code == SBTUNE_APPLY_ROLLED_BACK
+                           ? (loaded ? "interrupted run; recovered: rolled back, httpd reloaded "
+                              "the previous snippet" : "interrupted run; recovered: rolled "
+                              "back, httpd had never loaded it")
+                           : "interrupted run; recovery: ROLLBACK FAILED");
+        }
+    }
+    else if (strcmp(hnow, j.prev) == 0
+             || (strcmp(j.prev, "none") == 0
+                 && strcmp(hnow, sha1_hex(placeholder_text, sizeof(placeholder_text) - 1,
+                                          r->tp)) == 0)) {
+        /* the previous snippet (or the placeholder) is in the file */
+        if (!now || strcmp(j.prev, "none") == 0) {
+            sbtune_snippet_set_previous(c->snip, NULL, 0);
+            if (now) {
+                sbtune_snippet_restore(c->snip);   /* the placeholder goes */
+            }
+        }
+        what = "interrupted run; recovered: the previous snippet was in place";
+        if (ob.gen >= 0 && j.gen >= 0 && ob.gen != j.gen) {
+            /* httpd reloaded since: it may run the new values; reload what
+             * the file says */
+            int g2, l2;
+            sbtune_say(c, "recovery: httpd reloaded since (generation %d -> %d): reloading the "
+                       "previous snippet", j.gen, ob.gen);
+            if (sbtune_verify_reload(c, j.full, ob.gen, &g2, &l2, r->tp) != 0 && !l2) {
+                record_history(c, "apply", j.before, j.after,
+                               "interrupted run; recovery: reload of the previous snippet "
+                               "FAILED");
+                return SBTUNE_APPLY_ROLLBACK_FAILED;
+            }
+            what = "interrupted run; recovered: httpd reloaded the previous snippet";
+        }
+        sbtune_say(c, "recovered: %s holds the previous snippet", c->o->snippet);
+        record_history(c, "apply", j.before, j.after, what);
+    }
+    else {
+        sbtune_set_error(c, "refused, nothing changed: %s changed since the interrupted run (it "
+                         "holds neither the previous nor the new snippet of %s); check it and "
+                         "httpd, then remove the journal", c->o->snippet,
+                         sbtune_snippet_aux(c->snip, JOURNAL, 1));
+        return SBTUNE_APPLY_REFUSED;
+    }
+    if (code != NEXT && code != SBTUNE_APPLY_ROLLED_BACK) {
+        return code;            /* the journal stays for the next run */
+    }
+    if (sbtune_snippet_drop_aux(c->snip, JOURNAL) != APR_SUCCESS) {
+        sbtune_set_error(c, "recovery: %s", sbtune_snippet_error(c->snip));
+        return SBTUNE_APPLY_ERROR;
+    }
+    return NEXT;
+}
+
 /* 6. does httpd include the snippet (and not its backup)? */
 static int step_included(sbtune_ctx_t *c, run_t *r)
 {
-    static const char ph[] = "# sbtune placeholder: checking that httpd includes this file\n";
+    static const char *ph = placeholder_text;
     const char *snippet = c->o->snippet;
-    char snip_real[PATH_MAX], prev_real[PATH_MAX + 16];
+    char snip_real[PATH_MAX], prev_real[PATH_MAX + 32];
 
+    if (journal_put(c, r, "includes") != 0) {
+        return SBTUNE_APPLY_ERROR;
+    }
     if (r->prev == NULL) {
-        if (sbtune_snippet_write(c->snip, ph, sizeof(ph) - 1) != APR_SUCCESS) {
+        if (sbtune_snippet_write(c->snip, ph, strlen(ph)) != APR_SUCCESS) {
             sbtune_set_error(c, "nothing changed: %s", sbtune_snippet_error(c->snip));
             return SBTUNE_APPLY_ERROR;
         }
@@ -388,7 +622,11 @@ static int step_included(sbtune_ctx_t *c, run_t *r)
                          snippet, r->base.cmdline, snippet);
         return refuse_include(c, r);
     }
-    snprintf(prev_real, sizeof(prev_real), "%s.sbtune-prev", snip_real);
+    {
+        char *slash = strrchr(snip_real, '/');
+        snprintf(prev_real, sizeof(prev_real), "%.*s/.%s.sbtune-prev",
+                 slash ? (int)(slash - snip_real) : 0, snip_real, slash ? slash + 1 : snip_real);
+    }
     if (sbtune_ctl_includes(r->base.out, NULL, prev_real)) {
         sbtune_set_error(c, "refused, nothing changed: httpd also includes %s (a wildcard Include "
                          "matches sbtune's backup); use a pattern such as *.conf", prev_real);
@@ -418,6 +656,9 @@ static int step_baseline(sbtune_ctx_t *c, run_t *r)
 /* 7. write */
 static int step_write(sbtune_ctx_t *c, run_t *r)
 {
+    if (journal_put(c, r, "write") != 0) {
+        return SBTUNE_APPLY_ERROR;
+    }
     if (sbtune_snippet_write(c->snip, r->text, strlen(r->text)) != APR_SUCCESS) {
         sbtune_set_error(c, "nothing changed: %s", sbtune_snippet_error(c->snip));
         if (r->placeholder) {
@@ -425,9 +666,11 @@ static int step_write(sbtune_ctx_t *c, run_t *r)
         }
         return SBTUNE_APPLY_ERROR;
     }
+    r->written = 1;
     sbtune_say(c, "wrote %s (%lu bytes)%s", c->o->snippet, (unsigned long)strlen(r->text),
-               r->prev ? "; previous version in .sbtune-prev" : "");
-    return NEXT;
+               r->prev ? apr_psprintf(r->tp, "; previous version in %s",
+                                      sbtune_snippet_aux(c->snip, PREV, 1)) : "");
+    return journal_put(c, r, "configtest") == 0 ? NEXT : SBTUNE_APPLY_ERROR;
 }
 
 /* 8. configtest */
@@ -465,6 +708,9 @@ static int step_reload(sbtune_ctx_t *c, run_t *r)
 {
     int gen_after = -1, loaded = 0, down, code;
 
+    if (journal_put(c, r, "reload") != 0) {
+        return sbtune_verify_rollback(c, r->full, 0, 0, r->before.gen, r->tp);
+    }
     if (sbtune_verify_reload(c, r->full, r->before.gen, &gen_after, &loaded, r->tp) == 0
         && sbtune_verify_limits(c, &r->eff, r->full, r->tp) == 0) {
         r->res->gen_after = gen_after;
@@ -491,9 +737,27 @@ static int step_reload(sbtune_ctx_t *c, run_t *r)
 }
 
 static int (*const steps[])(sbtune_ctx_t *, run_t *) = {
-    step_check, step_lock, step_before, step_render, step_restart_kind, step_included,
-    step_baseline, step_write, step_configtest, step_reload, NULL
+    step_check, step_lock, step_recover, step_before, step_render, step_restart_kind,
+    step_included, step_baseline, step_write, step_configtest, step_reload, NULL
 };
+
+/* A signal came between two steps: undo what this run changed. */
+static int interrupted_run(sbtune_ctx_t *c, run_t *r)
+{
+    int code;
+
+    sbtune_set_error(c, "interrupted by signal %d (%s)", (int)interrupted,
+                     strsignal((int)interrupted));
+    if (!r->written && !r->placeholder) {
+        sbtune_set_error(c, "nothing changed");
+        return SBTUNE_APPLY_ERROR;
+    }
+    code = sbtune_verify_rollback(c, r->full, 0, 0, r->before.gen, r->tp);
+    record_history(c, "apply", r->before_json, r->after_json,
+                   code == SBTUNE_APPLY_ROLLED_BACK ? "interrupted; rolled back"
+                   : "interrupted; ROLLBACK FAILED");
+    return code;
+}
 
 int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, apr_pool_t *p)
 {
@@ -515,8 +779,33 @@ int sbtune_apply_run(const sbtune_apply_opts_t *o, sbtune_apply_result_t *res, a
     r.lockfd = -1;
     apr_pool_create(&r.tp, p);
 
-    for (i = 0; code == NEXT && steps[i]; i++) {
-        code = steps[i](c, &r);
+    {
+        struct sigaction sa, old_int, old_term, old_hup;
+
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESTART;
+        interrupted = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+        sigaction(SIGHUP, &sa, &old_hup);
+        for (i = 0; code == NEXT && steps[i]; i++) {
+            if (interrupted) {
+                code = interrupted_run(c, &r);
+                break;
+            }
+            code = steps[i](c, &r);
+        }
+        /* a run that reached its result leaves no journal; a failed
+         * rollback leaves it for the next run to finish */
+        if (r.journal && code != SBTUNE_APPLY_ROLLBACK_FAILED
+            && sbtune_snippet_drop_aux(c->snip, JOURNAL) != APR_SUCCESS) {
+            sbtune_set_error(c, "warning: %s", sbtune_snippet_error(c->snip));
+        }
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        sigaction(SIGHUP, &old_hup, NULL);
     }
     sbtune_observer_close(&c->obs);
     if (r.lockfd >= 0) {

@@ -6,12 +6,14 @@
  * The procedure (sbtune_apply_run()):
  *
  *   1. lock          flock() on the lock file; wait up to lock_wait_s
+ *   1b. recover      an unfinished journal of an interrupted run: find out
+ *                    what httpd runs and complete or roll back (below)
  *   2. before        generation and limits in force, from the scoreboard
  *                    (ServerLimit, ThreadLimit, generation) and/or mod_status
  *                    (MPM, generation, Scoreboard length)
- *   3. snippet       refuse a symlink, a non-regular file, a directory that
- *                    group or others can write or that belongs to another
- *                    user; keep the previous bytes in memory
+ *   3. snippet       refuse a symlink anywhere on the path, a non-regular
+ *                    file, a directory that group or others can write or
+ *                    that belongs to another user; keep the previous bytes
  *   4. no change     the new directive lines equal the old ones: exit 0
  *   5. restart kind  ServerLimit/ThreadLimit above the running ones (or
  *                    changed when the running ones are unknown) are ignored
@@ -23,7 +25,11 @@
  *                    not list absent files) and removed on refusal
  *   7. write         temp file in the same directory, fsync, rename, fsync
  *                    of the directory; the old bytes also go to
- *                    PATH.sbtune-prev
+ *                    .NAME.sbtune-prev.  Before it, the journal
+ *                    .NAME.sbtune-journal records the intended change (the
+ *                    previous and new bytes' SHA-1, the new values, the
+ *                    generation before); it is removed once the run's
+ *                    result is recorded
  *   8. configtest    APACHECTL -t: a non-zero exit, or a new warning that
  *                    names a directive sbtune set (httpd lowers or raises
  *                    such values and carries on: "MaxRequestWorkers of 0 not
@@ -100,12 +106,15 @@ const char *sbtune_apply_exit_name(int code);
 typedef struct sbtune_snippet sbtune_snippet_t;
 
 /*
- * Check path and read what it holds now.  Refuses (APR_EINVAL) a symbolic
- * link, something other than a regular file, a parent directory that
- * group or others can write (sticky or not: they could plant the temp,
- * backup or lock names) or that belongs to a user other than root and the
- * caller; APR_ENOENT when the directory does not exist.  A missing file is
- * fine (previous = none).  *out is valid even on failure:
+ * Check path and read what it holds now.  Every directory from / down is
+ * opened without following a symlink (openat, O_NOFOLLOW) and must belong
+ * to root or the caller; none may be writable by group or others, except a
+ * sticky root-owned one on the way (/tmp), never the snippet's own
+ * directory (the sticky bit does not stop new names).  The file itself
+ * must not be a symlink and must be a regular file.  Every later access
+ * goes through the checked directory's descriptor, never the path again.
+ * APR_ENOENT when a directory does not exist, APR_EINVAL when refused.  A
+ * missing file is fine (previous = none).  *out is valid even on failure:
  * sbtune_snippet_error() says why.
  */
 apr_status_t sbtune_snippet_open(sbtune_snippet_t **out, const char *path, apr_pool_t *p);
@@ -114,14 +123,15 @@ apr_status_t sbtune_snippet_open(sbtune_snippet_t **out, const char *path, apr_p
 const char *sbtune_snippet_previous(const sbtune_snippet_t *s, apr_size_t *len);
 
 /*
- * Replace the file with len bytes of text atomically: a temp file beside
- * it (PATH.sbtune-tmp.XXXXXX, O_EXCL, the old file's mode and owner, else
- * 0644), write, fsync; then the previous bytes go to PATH.sbtune-prev the
+ * Replace the file with len bytes of text atomically: a temp name beside
+ * it (.NAME.sbtune-tmp.XXXXXX, O_EXCL, the old file's mode and owner, else
+ * 0644), write, fsync; then the previous bytes go to .NAME.sbtune-prev the
  * same way (skipped when there were none); then rename over the target and
- * fsync of the directory.  On any
- * failure (ENOSPC, EFBIG, ...) the temp file is removed and the target is
- * untouched.  Returns APR_SUCCESS or the errno-based status (error text on
- * the handle).
+ * fsync of the directory.  The names sbtune keeps beside the snippet start
+ * with a dot, so that httpd's Include globs ("*", "*.conf": fnmatch with
+ * FNM_PERIOD) never take them.  On any failure (ENOSPC, EFBIG, ...) the
+ * temp file is removed and the target is untouched.  Returns APR_SUCCESS
+ * or the errno-based status (error text on the handle).
  */
 apr_status_t sbtune_snippet_write(sbtune_snippet_t *s, const char *text, apr_size_t len);
 
@@ -129,18 +139,49 @@ apr_status_t sbtune_snippet_write(sbtune_snippet_t *s, const char *text, apr_siz
  * remove the file when there was none.  Returns APR_SUCCESS or an error. */
 apr_status_t sbtune_snippet_restore(sbtune_snippet_t *s);
 
+/* What the file holds now (*now NULL when there is none). */
+apr_status_t sbtune_snippet_reread(sbtune_snippet_t *s, const char **now, apr_size_t *len);
+
+/* Replace the previous bytes the handle would restore (a recovery
+ * restores what an interrupted run kept). */
+apr_status_t sbtune_snippet_set_previous(sbtune_snippet_t *s, const char *prev, apr_size_t len);
+
+/* The name .NAME<suffix> beside the snippet (full: with the directory),
+ * and atomic write / read / removal of such a file (mode 0600) through
+ * the checked directory. */
+const char *sbtune_snippet_aux(const sbtune_snippet_t *s, const char *suffix, int full);
+apr_status_t sbtune_snippet_put_aux(sbtune_snippet_t *s, const char *suffix, const char *data,
+                                    apr_size_t len);
+apr_status_t sbtune_snippet_get_aux(sbtune_snippet_t *s, const char *suffix, const char **data,
+                                    apr_size_t *len);
+apr_status_t sbtune_snippet_drop_aux(sbtune_snippet_t *s, const char *suffix);
+
 const char *sbtune_snippet_path(const sbtune_snippet_t *s);
 const char *sbtune_snippet_error(const sbtune_snippet_t *s);
 
+/* Open the directory of path (want_parent: path names a file, *base gets
+ * its name) checking every component as sbtune_snippet_open() does.
+ * Returns the directory's descriptor, or -1 with the message in err
+ * (errno ENOENT when a directory is missing). */
+int sbtune_dir_open(const char *path, int want_parent, const char **base, char *err,
+                    apr_size_t errlen, apr_pool_t *p);
+
 /* ------------------------------------------------------------------ lock */
 
+/* The default lock of a snippet DIR/NAME: DIR/.NAME.sbtune-lock. */
+const char *sbtune_lock_default(const char *snippet, apr_pool_t *p);
+
 /*
- * Take an exclusive flock() on path (created 0600, never through a
- * symlink), waiting up to wait_s seconds (0: do not wait).  The holder's
- * pid is written into the file.  Returns APR_SUCCESS with *fd set,
- * APR_EBUSY when another process holds it beyond wait_s (its pid, when
- * readable, is in err), or another error.  Released by
- * sbtune_lock_release() or process exit.
+ * Take an exclusive flock() on path, waiting up to wait_s seconds (0: do
+ * not wait).  The path is checked like the snippet's; the lock is created
+ * exclusively (0600), or an existing file is used only when it is
+ * sbtune's own lock (a regular file of the caller's, one link, no access
+ * for others, holding nothing or sbtune's line): any other file is
+ * refused, never truncated.  The holder's pid is written into it.
+ * Returns APR_SUCCESS with *fd set, APR_EBUSY when another process holds
+ * it beyond wait_s (its pid, when readable, is in err), APR_EINVAL when
+ * refused, or another error.  Released by sbtune_lock_release() or process
+ * exit.
  */
 apr_status_t sbtune_lock_acquire(const char *path, double wait_s, int *fd,
                                  char *err, apr_size_t errlen);

@@ -281,8 +281,20 @@ int sbtune_verify_reload(sbtune_ctx_t *c, int full, int gen_before, int *gen_aft
     if (!full) {
         sbtune_ctl_run(&c->ctl, SBTUNE_CTL_GRACEFUL, &r);
         if (r.status != 0) {
+            /* a failed command may still have signalled httpd: what runs
+             * now is read again before any result is told */
             sbtune_set_error(c, "'%s' failed (exit %d):\n%s", r.cmdline, r.status,
                              sbtune_ctl_tail(&r, p));
+            if (wait_generation(c, gen_before, &ob, p) == 0) {
+                *loaded = 1;
+                *gen_after = ob.gen;
+                sbtune_set_error(c, "... but httpd reloaded all the same: generation %d -> %d "
+                                 "(it runs what the snippet file holds)", gen_before, ob.gen);
+            }
+            else {
+                sbtune_say(c, "httpd did not reload: generation still %d after %.0f s",
+                           gen_before, c->o->verify_timeout_s);
+            }
             return -1;
         }
         sbtune_say(c, "ran: %s", r.cmdline);
@@ -366,6 +378,11 @@ int sbtune_verify_rollback(sbtune_ctx_t *c, int full, int loaded, int httpd_down
         return SBTUNE_APPLY_ROLLED_BACK;
     }
     if (sbtune_verify_reload(c, full, gen, &gen2, &loaded2, p) != 0) {
+        if (!full && loaded2) {
+            sbtune_say(c, "rolled back: the reload command failed, but httpd reloaded the "
+                       "previous snippet (generation %d -> %d)", gen, gen2);
+            return SBTUNE_APPLY_ROLLED_BACK;
+        }
         sbtune_set_error(c, "ROLLBACK FAILED: the previous snippet is back in the file but the "
                          "reload with it was not verified; check httpd now");
         return SBTUNE_APPLY_ROLLBACK_FAILED;

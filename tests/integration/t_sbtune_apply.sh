@@ -67,7 +67,10 @@ untouched()
     sb_assert_eq "$(sb_generation)" "$1" "$5: generation unchanged"
     sb_assert_eq "$(cat "$SB_HTTPD_PIDFILE")" "$2" "$5: same httpd pid"
     cmp -s "$3" "$4" || sb_fail "$5: $3 differs from the saved copy"
-    ls "$3".sbtune-tmp.* >/dev/null 2>&1 && sb_fail "$5: temp file left behind"
+    ls "$(dirname "$3")/.$(basename "$3")".sbtune-tmp.* >/dev/null 2>&1 &&
+        sb_fail "$5: temp file left behind"
+    [ ! -e "$(dirname "$3")/.$(basename "$3")".sbtune-journal ] ||
+        sb_fail "$5: journal left behind"
     return 0
 }
 
@@ -153,8 +156,7 @@ case " \$* " in *" -k graceful "*) sleep 2 ;; esac
 exec "$SB_APACHE2" "\$@"
 EOF
 chmod 755 "$work/ctl-slow"
-lock=$snip.lock
-: >"$lock"
+lock=$(dirname "$snip")/.$(basename "$snip").sbtune-lock
 sb_bg sh -c "\"$SBTUNE\" apply --apachectl \"$work/ctl-slow -f $SB_HTTPD_CONF\" \
     --scoreboard \"$SB_SCOREBOARD\" --status-url \"$SB_STATUS_URL\" --snippet \"$snip\" \
     --set MaxRequestWorkers=10 >\"$work/a.out\" 2>&1; echo \$? >\"$work/a.rc\""
@@ -202,7 +204,7 @@ if unshare -m true 2>/dev/null; then
             --snippet "$1/prefork.conf" --set MaxRequestWorkers=10 >"$8" 2>&1
         echo $? >"$8.rc"
         cmp -s "$1/prefork.conf" "$2" || echo "snippet changed" >>"$8.bad"
-        ls "$1"/prefork.conf.sbtune-tmp.* >/dev/null 2>&1 && echo "temp left" >>"$8.bad"
+        ls "$1"/.prefork.conf.sbtune-tmp.* >/dev/null 2>&1 && echo "temp left" >>"$8.bad"
         exit 0' sh "$snipdir" "$work/saved" "$SBTUNE" "$SB_APACHE2" "$SB_HTTPD_CONF" \
         "$SB_SCOREBOARD" "$SB_STATUS_URL" "$work/full.out" ||
         sb_fail "disk full: tmpfs setup failed (status $?)"
