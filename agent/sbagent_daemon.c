@@ -230,6 +230,7 @@ typedef struct {
     sb_rollup_t *rollup;
     char history_err[512];
     int history_failing;
+    apr_time_t history_said;    /* when the failure was last logged */
 } outputs_t;
 
 /* Buffer a history row; errors are said once (rows stay buffered). */
@@ -268,11 +269,16 @@ static void history_flush(outputs_t *o)
     }
     rv = sb_history_flush(o->history);
     if (rv != APR_SUCCESS) {
-        if (!o->history_failing || strcmp(o->history_err, sb_history_error(o->history)) != 0) {
-            logmsg(L_ERROR, "history: %s (%lu rows waiting; sampling goes on)",
+        /* once when writing stops (SQLite's words for one full disk vary
+         * from flush to flush), then a reminder every 10 minutes */
+        apr_time_t now = apr_time_now();
+        if (!o->history_failing || now - o->history_said > apr_time_from_sec(600)) {
+            logmsg(L_ERROR, "history: %s (%lu rows waiting, %llu dropped; sampling goes on)",
                    sb_history_error(o->history),
-                   (unsigned long)sb_history_pending(o->history));
+                   (unsigned long)sb_history_pending(o->history),
+                   (unsigned long long)sb_history_dropped(o->history));
             apr_cpystrn(o->history_err, sb_history_error(o->history), sizeof(o->history_err));
+            o->history_said = now;
         }
         o->history_failing = 1;
     }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <sqlite3.h>
 #include <apr_network_io.h>
@@ -835,11 +836,30 @@ static apr_status_t setup_writer(sb_history_t *h, int64_t page_count)
     return APR_SUCCESS;
 }
 
+/* path for a file: URI (RFC 3986 path characters kept, the rest %XX). */
+static const char *uri_path(const char *path, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, strlen(path) * 3 + 1), *o = out;
+    const unsigned char *c;
+
+    for (c = (const unsigned char *)path; *c; c++) {
+        if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+            || strchr("/-._~", *c)) {
+            *o++ = (char)*c;
+        }
+        else {
+            o += sprintf(o, "%%%02X", *c);
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 apr_status_t sb_history_open(sb_history_t **out, const char *path, int flags,
                              apr_pool_t *p)
 {
     sb_history_t *h = apr_pcalloc(p, sizeof(*h));
-    int rc, version, t;
+    int rc, version, t, rofs;
     int64_t ntables, page_count;
     struct stat st;
     apr_status_t rv;
@@ -860,11 +880,33 @@ apr_status_t sb_history_open(sb_history_t **out, const char *path, int flags,
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    {
+        struct statvfs vfs;
+        rofs = statvfs(h->path, &vfs) == 0 && (vfs.f_flag & ST_RDONLY);
+    }
+    if (rofs && (flags & SB_HISTORY_WRITE)) {
+        snprintf(h->err, sizeof(h->err),
+                 "history file %s is on a read-only file system: it cannot be written "
+                 "there (remount it read-write, or give a history file on a writable one)",
+                 h->path);
+        return APR_FROM_OS_ERROR(EROFS);
+    }
     /* Not SQLITE_OPEN_NOFOLLOW: it also refuses symlinked directories on
-     * the way (/var/lib/sbtune -> /srv/...), which are fine. */
-    rc = sqlite3_open_v2(h->path, &h->db,
-                         (flags & SB_HISTORY_WRITE) ? SQLITE_OPEN_READWRITE
-                                                    : SQLITE_OPEN_READONLY, NULL);
+     * the way (/var/lib/sbtune -> /srv/...), which are fine.  On a
+     * read-only file system a reader of a WAL database cannot make the -shm
+     * index SQLite's locking needs: nothing can change the file there, so
+     * it is opened immutable (rows still in an unmerged -wal file, left by
+     * an agent that did not close cleanly, are not seen: sbtune-history(5)). */
+    if (rofs) {
+        rc = sqlite3_open_v2(apr_pstrcat(p, "file:", uri_path(h->path, p), "?immutable=1",
+                                         NULL), &h->db,
+                             SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+    }
+    else {
+        rc = sqlite3_open_v2(h->path, &h->db,
+                             (flags & SB_HISTORY_WRITE) ? SQLITE_OPEN_READWRITE
+                                                        : SQLITE_OPEN_READONLY, NULL);
+    }
     apr_pool_cleanup_register(p, h, history_cleanup, apr_pool_cleanup_null);
     if (rc != SQLITE_OK) {
         rv = db_fail(h, rc, "cannot open");

@@ -73,6 +73,7 @@ struct sb_shm {
     int thread_limit;
     int last_generation;
     apr_time_t last_restart;
+    apr_time_t restart_seen;    /* when a full restart was last reported */
     int nsamples;
     int events;
     char version[64];
@@ -704,6 +705,15 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
         }
         if (s->server.restart_time != h->last_restart) {
             h->events |= SB_SHM_EV_RESTARTED;
+            h->restart_seen = s->ts;
+        }
+        /* a full restart stamps restart_time (pre_mpm) before the MPM sets
+         * the new generation, with the configuration's post_config hooks in
+         * between: a sample between the two sees the restart first and the
+         * generation next.  That generation belongs to the same restart. */
+        else if ((h->events & SB_SHM_EV_GENERATION) && h->restart_seen > 0
+                 && s->ts - h->restart_seen < apr_time_from_sec(2)) {
+            h->events &= ~SB_SHM_EV_GENERATION;
         }
     }
     h->last_generation = s->server.generation;

@@ -566,12 +566,16 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
     }
     if (s->parent > 0 && sb_procmem_children(s->parent, p, &kids, &n) == APR_SUCCESS) {
         apr_status_t rv = sb_procmem_read(s->parent, &pm);
-        /* a child may exit meanwhile (ESRCH); no permission: unknown */
-        pss = rv == APR_SUCCESS ? (int64_t)pm.pss : 0;
-        for (i = 0; i < n && !APR_STATUS_IS_EACCES(rv); i++) {
-            rv = sb_procmem_read(kids[i], &pm);
-            if (rv == APR_SUCCESS) {
+        /* a child may exit meanwhile (ESRCH); no permission: unknown; a
+         * parent that is gone (a stale pid): unknown, not 0 */
+        pss = rv == APR_SUCCESS ? (int64_t)pm.pss : -1;
+        for (i = 0; i < n && rv == APR_SUCCESS; i++) {
+            apr_status_t crv = sb_procmem_read(kids[i], &pm);
+            if (crv == APR_SUCCESS) {
                 pss += (int64_t)pm.pss;
+            }
+            else if (APR_STATUS_IS_EACCES(crv)) {
+                rv = crv;
             }
         }
         if (APR_STATUS_IS_EACCES(rv)) {

@@ -165,6 +165,14 @@ static int step_check(sbtune_ctx_t *c, run_t *r)
                          o->apachectl);
         return SBTUNE_APPLY_USAGE;
     }
+    {
+        const char *why = sbtune_ctl_missing(&c->ctl, c->pool);
+        if (why) {
+            sbtune_set_error(c, "cannot run the apachectl command, nothing changed: %s (give "
+                             "--apachectl)", why);
+            return SBTUNE_APPLY_ERROR;
+        }
+    }
     /* the path checks before the lock, so that no lock file is made in an
      * unsafe directory; the previous bytes are read again under the lock */
     if (sbtune_snippet_open(&c->snip, o->snippet, c->pool) != APR_SUCCESS) {

@@ -52,6 +52,10 @@ int sbtune_ctl_init(sbtune_ctl_t *ctl, const char *cmd, sbtune_ctl_style_t style
  * closed) and fill r; never fails: r->status says how it went. */
 void sbtune_ctl_run(const sbtune_ctl_t *ctl, sbtune_ctl_action_t a, sbtune_ctl_result_t *r);
 
+/* Why the command's program cannot be run (not found, not executable),
+ * or NULL when it can. */
+const char *sbtune_ctl_missing(const sbtune_ctl_t *ctl, apr_pool_t *p);
+
 /* The last 12 lines of r's output, "    | "-indented, for messages. */
 const char *sbtune_ctl_tail(const sbtune_ctl_result_t *r, apr_pool_t *p);
 

@@ -237,6 +237,27 @@ int sbtune_ctl_init(sbtune_ctl_t *ctl, const char *cmd, sbtune_ctl_style_t style
     return 0;
 }
 
+const char *sbtune_ctl_missing(const sbtune_ctl_t *ctl, apr_pool_t *p)
+{
+    const char *prog = APR_ARRAY_IDX(ctl->argv, 0, const char *);
+    const char *path = getenv("PATH");
+    char *copy, *dir, *save = NULL;
+
+    if (strchr(prog, '/')) {
+        return access(prog, X_OK) == 0 ? NULL
+               : apr_psprintf(p, "%s: %s", prog, strerror(errno));
+    }
+    copy = apr_pstrdup(p, path && *path ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:"
+                       "/usr/bin:/sbin:/bin");
+    for (dir = apr_strtok(copy, ":", &save); dir; dir = apr_strtok(NULL, ":", &save)) {
+        if (access(apr_pstrcat(p, *dir ? dir : ".", "/", prog, NULL), X_OK) == 0) {
+            return NULL;
+        }
+    }
+    return apr_psprintf(p, "%s: not found in PATH (%s)", prog,
+                        path && *path ? path : "the default path");
+}
+
 /* Indented tail of a command's output for messages (last 12 lines). */
 const char *sbtune_ctl_tail(const sbtune_ctl_result_t *r, apr_pool_t *p)
 {

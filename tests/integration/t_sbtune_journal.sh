@@ -214,4 +214,13 @@ expect_rc 13 "$work/l.out" "--lock on a file that is not sbtune's"
 grep -q "not sbtune's" "$work/l.out" || sb_fail "foreign lock: reason not given: $(cat "$work/l.out")"
 cmp -s "$work/precious" "$work/precious.saved" || sb_fail "the foreign lock file was changed"
 agree 13 "after the refused lock"
+
+# ---------------------------------------------------------------- a missing apachectl
+"$SBTUNE" apply --apachectl "$work/no-such-ctl -f $SB_HTTPD_CONF" --scoreboard "$SB_SCOREBOARD" \
+    --snippet "$snip" --set MaxRequestWorkers=9 >"$work/m.out" 2>&1
+RC=$?
+expect_rc 1 "$work/m.out" "a missing apachectl (exit 1: failed before httpd was touched)"
+grep -q "cannot run the apachectl command, nothing changed: $work/no-such-ctl" "$work/m.out" ||
+    sb_fail "missing apachectl: reason not given: $(cat "$work/m.out")"
+agree 13 "after the missing apachectl"
 sb_pass
