@@ -1,4 +1,5 @@
 #include "config.h"
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -288,16 +289,71 @@ static void bounds(const sb_config_opt_t *o, char *buf, apr_size_t len)
     }
 }
 
+/* A plain decimal: an optional sign, digits with an optional fraction
+ * and exponent, nothing else (strtod alone also takes "0x10", " 5",
+ * "inf", "nan(...)"). */
+static int is_decimal(const char *v)
+{
+    int digits = 0;
+
+    if (*v == '+' || *v == '-') {
+        v++;
+    }
+    while (isdigit((unsigned char)*v)) {
+        v++;
+        digits++;
+    }
+    if (*v == '.') {
+        v++;
+        while (isdigit((unsigned char)*v)) {
+            v++;
+            digits++;
+        }
+    }
+    if (digits > 0 && (*v == 'e' || *v == 'E')) {
+        int exp = 0;
+        v++;
+        if (*v == '+' || *v == '-') {
+            v++;
+        }
+        while (isdigit((unsigned char)*v)) {
+            v++;
+            exp++;
+        }
+        if (!exp) {
+            return 0;
+        }
+    }
+    return digits > 0 && *v == '\0';
+}
+
 /* Bytes with an optional K, M, G or T (powers of 1024; "MiB", "MB" alike). */
 static int parse_bytes(const char *s, double *out)
 {
     char *end;
     double v, mult = 1;
 
-    errno = 0;
-    v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v < 0) {
-        return -1;
+    {
+        /* the number part: the longest plain decimal, then the suffix */
+        apr_size_t n = strspn(s, "0123456789.eE+-");
+        char num[64], *e;
+        if (n >= sizeof(num)) {
+            return -1;
+        }
+        memcpy(num, s, n);
+        num[n] = '\0';
+        while (n > 0 && !is_decimal(num)) {
+            num[--n] = '\0';
+        }
+        if (n == 0) {
+            return -1;
+        }
+        errno = 0;
+        v = strtod(num, &e);
+        if (errno || *e || !isfinite(v) || v < 0) {
+            return -1;
+        }
+        end = (char *)s + n;
     }
     switch (*end) {
     case 'k': case 'K': mult = 1024.0; end++; break;
@@ -334,6 +390,9 @@ static int parse_number(const sb_config_opt_t *o, const char *v, double *d)
         buf[n - 1] = '\0';
         v = buf;
         scale = 0.01;
+    }
+    if (!is_decimal(v)) {
+        return -1;
     }
     errno = 0;
     *d = strtod(v, &end);
@@ -533,6 +592,12 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
             if (depth == 0) {
                 snprintf(err, errlen, "%s: the file must be a mapping of option: value",
                          origin);
+                yaml_event_delete(&ev);
+                goto out;
+            }
+            if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
+                snprintf(err, errlen, "%s: %s holds a NUL byte (\\0): not a valid %s",
+                         origin, key ? key : "a key", key ? "value" : "key");
                 yaml_event_delete(&ev);
                 goto out;
             }

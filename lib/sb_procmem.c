@@ -116,7 +116,17 @@ static apr_status_t parse_kb_lines(const char *buf, apr_size_t len,
                      lineno, fields[i].key, (int)(n > 80 ? 80 : n), line);
             return APR_EINVAL;
         }
-        *(uint64_t *)(void *)((char *)out + fields[i].offset) += kb * 1024;
+        {
+            /* each value is below 2^60 bytes; a sum that would pass 2^62
+             * is no real process (and would wrap a few lines later) */
+            uint64_t *sum = (uint64_t *)(void *)((char *)out + fields[i].offset);
+            if (*sum > ((uint64_t)1 << 62) - kb * 1024) {
+                snprintf(err, errlen, "line %d: the sum of %s passes 2^62 bytes: not a real "
+                         "process", lineno, fields[i].key);
+                return APR_EINVAL;
+            }
+            *sum += kb * 1024;
+        }
         *found |= fields[i].bit;
     }
     return APR_SUCCESS;

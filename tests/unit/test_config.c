@@ -134,6 +134,26 @@ START_TEST(errors_name_file_line_column_and_allowed_values)
     ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, ":1:1:"), "%s", err);
 
+    /* numbers are plain decimals: no hex, no blanks */
+    write_file("shm_hz: 0x10\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "shm_hz must be a number from"), "%s", err);
+    write_file("shm_hz: \" 5\"\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, "not ' 5'"), "%s", err);
+    write_file("shm_hz: 1e1x\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    write_file("memory: 0x10M\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    write_file("memory: \" 1G\"\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    write_file("shm_hz: 12.5\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), 0);
+    /* a string cut at a NUL byte is an error, not a shorter string */
+    write_file("scoreboard: \"/run/a\\0/etc/passwd\"\n");
+    ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
+    ck_assert_msg(strstr(err, ":1:13: scoreboard holds a NUL byte"), "%s", err);
+
     write_file("history:\n  path: /x\n");
     ck_assert_int_eq(sb_config_load(&cfg, pool, path, err, sizeof(err)), -1);
     ck_assert_msg(strstr(err, ":2:3: history takes a single value, not a mapping"), "%s", err);

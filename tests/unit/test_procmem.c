@@ -318,6 +318,17 @@ START_TEST(test_rollup_malformed)
     ck_assert_int_eq(PR("Rss: 99999999999999999999 kB\nPss: 4 kB\n"), APR_EINVAL);
     ck_assert_int_eq(PR("Rss: 999999999999999 kB\nPss: 4 kB\n"), APR_SUCCESS);
     ck_assert_uint_eq(m.rss, UINT64_C(999999999999999) * 1024);
+    /* a sum of huge values is refused before it wraps (20 x 10^15 kB
+     * passes 2^64 bytes) */
+    {
+        char big[2048] = "";
+        int k;
+        for (k = 0; k < 20; k++) {
+            strcat(big, "Rss: 999999999999999 kB\nPss: 4 kB\n");
+        }
+        ck_assert_int_eq(pm_exact(sb_procmem_parse_smaps, big, strlen(big), &m), APR_EINVAL);
+        ck_assert_msg(strstr(m.error, "passes 2^62"), "%s", m.error);
+    }
     /* unknown keys, lines without a colon, CRLF and tabs are fine */
     ck_assert_int_eq(PR("7f00-7f01 r--p 0 00:00 0 [rollup]\nRss\t8 kB\nFoo: x\n"
                         "Rss:\t8 kB\r\nPss: 4 kB\r\nVmFlags: rd mr\n"), APR_SUCCESS);
