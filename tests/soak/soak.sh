@@ -93,8 +93,8 @@ sb_log "$N_RESTART full restarts in $t_restart s"
 attach0=$(grep -c "attached its new scoreboard" "$work/agent.err")
 t0=$(date +%s)
 for i in $(seq "$N_STOPSTART"); do
-    a=$(date +%s.%N)
     sb_httpd_stop
+    a=$(date +%s.%N)        # every process of httpd is gone
     sleep 2.2               # two whole seconds down, at least one
     b=$(date +%s.%N)
     sb_httpd_start_again
@@ -107,12 +107,12 @@ sb_log "$N_STOPSTART stops and starts in $t_stopstart s"
 t0=$(date +%s)
 for i in $(seq "$N_KILL"); do
     procs=$(_sb_dir_procs "$SB_HTTPD_DIR")
-    a=$(date +%s.%N)
     # shellcheck disable=SC2086
     kill -KILL $procs 2>/dev/null
     for p in $procs; do
         _sb_wait_gone "$p" "" 3000 || sb_fail "kill $i: httpd process $p survived kill -9"
     done
+    a=$(date +%s.%N)
     sleep 2.2
     b=$(date +%s.%N)
     sb_httpd_start_again
