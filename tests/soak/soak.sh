@@ -37,8 +37,14 @@ chmod 755 "$work"
 hist=$work/history.db
 t_start=$(date +%s)
 
-sb_httpd_start soak mpm="${SOAK_MPM:-event}" keepalive_timeout=2
-sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 20 --requests 3 --gap 0.1 --duration 1800 \
+# a light load, well within the slots (the soak is about restarts, not
+# overload: a saturated httpd would not answer the harness's status checks)
+case ${SOAK_MPM:-event} in
+    prefork) sb_httpd_start soak mpm=prefork server_limit=32 max_workers=32 start_servers=8 \
+        max_spare=16 keepalive_timeout=1 ;;
+    *) sb_httpd_start soak mpm="${SOAK_MPM:-event}" keepalive_timeout=1 ;;
+esac
+sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 10 --requests 3 --gap 0.1 --duration 1800 \
     --timeout 5 --seed 11 --json-out "$work/loadgen.json"
 load=$SB_BG_PID
 sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --history \"$hist\" --json \
