@@ -357,16 +357,12 @@ void sbtune_current_print(FILE *out, const sbtune_current_t *sc, sb_mpm_t mpm,
         }
     }
     if (sc->hc) {
-        const char *sep = "  also: ";
-
         for (i = 0; i < SB_HC_COUNT; i++) {
             if (other(i) && sc->hc->v[i].origin != SB_HC_NA) {
-                fprintf(out, "%s%s %g (%s)", sep, sb_httpdconf_name((sb_hc_id_t)i),
+                fprintf(out, "  %s %g (%s)\n", sb_httpdconf_name((sb_hc_id_t)i),
                         sc->hc->v[i].effective, where(sc->hc, (sb_hc_id_t)i, p));
-                sep = ", ";
             }
         }
-        fprintf(out, "\n");
         if (*sc->hc->notes) {
             const char *s = sc->hc->notes;
 

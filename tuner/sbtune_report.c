@@ -413,6 +413,9 @@ static void current_settings(flow_t *f, apr_pool_t *p)
     if (cur->threads_per_child > 0) {
         f->cfg.threads_per_child = cur->threads_per_child;
     }
+    if (f->src.hc && f->cfg.mpm == SB_MPM_EVENT && f->src.hc->mpm == SB_MPM_EVENT) {
+        f->cfg.async_factor = f->src.hc->v[SB_HC_ASYNC_FACTOR].effective;
+    }
     f->in.keepalive = f->kat > 0;
     cur->keepalive = f->kat > 0;
     if (f->kat > 0) {

@@ -125,8 +125,17 @@ sb_assert_eq "$(sb_generation)" $((gen + 1)) "no second reload within the minimu
 
 # within the memory budget: the plan at the new settings fits
 "$SBTUNE" report --history "$hist" --mpm prefork $MIN --format json \
-    --snippet "$snip" >"$work/after-plan.json" 2>&1 ||
-    sb_fail "report after the change: $(cat "$work/after-plan.json")"
+    --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+    >"$work/after-plan.json" 2>"$work/after-plan.err" ||
+    sb_fail "report after the change: $(cat "$work/after-plan.json" "$work/after-plan.err")"
+# the settings in force are discovered: the snippet's, included last
+jq -e --arg s "$snip" '.discovery.status == "discovered" and
+    (.discovery.settings.MaxRequestWorkers.source | startswith($s + ":"))' \
+    "$work/after-plan.json" >/dev/null ||
+    sb_fail "report after the change: MaxRequestWorkers not discovered in the snippet:" \
+        "$(jq -c .discovery "$work/after-plan.json")"
+sb_assert_json "$work/after-plan.json" ".current.MaxRequestWorkers == $mrw" \
+    "the discovered MaxRequestWorkers is the one applied"
 sb_assert_json "$work/after-plan.json" '.status == "ok"' "the plan fits in memory"
 pss=$(jq '.inputs.pss_per_worker_bytes // 0' "$work/after-plan.json")
 memtotal=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
