@@ -215,6 +215,12 @@ int sb_httpdconf_parse_defines(sb_httpdconf_t *hc, const char *out)
     while ((line = next_line(&s, hc->pool)) != NULL) {
         char *name, *eq;
 
+        if (strncmp(line, "ServerRoot: \"", 13) == 0 && strchr(line + 13, '"')) {
+            hc->runcfg_server_root = apr_pstrmemdup(hc->pool, line + 13,
+                                                    (apr_size_t)(strchr(line + 13, '"')
+                                                                 - (line + 13)));
+            continue;
+        }
         if (strncmp(line, "Define: ", 8) != 0) {
             continue;
         }
@@ -630,7 +636,7 @@ static int walk_include(walk_t *w, sb_hc_file_t *f, int first, int last, int opt
 static int directive(walk_t *w, sb_hc_file_t *f, int first, int last, const char *line)
 {
     const char *s = line;
-    char *name = word(&s, w->p), *a1, *a2, *a3;
+    char *name = word(&s, w->p), *a1, *a2;
     const char *where = apr_psprintf(w->p, "%s:%d", f->path, first);
     int id;
 
@@ -639,7 +645,6 @@ static int directive(walk_t *w, sb_hc_file_t *f, int first, int last, const char
     }
     a1 = word(&s, w->p);
     a2 = a1 ? word(&s, w->p) : NULL;
-    a3 = a2 ? word(&s, w->p) : NULL;
     if (strcasecmp(name, "Include") == 0 || strcasecmp(name, "IncludeOptional") == 0) {
         return walk_include(w, f, first, last, strcasecmp(name, "IncludeOptional") == 0,
                             where, a1);
@@ -682,7 +687,6 @@ static int directive(walk_t *w, sb_hc_file_t *f, int first, int last, const char
         v->file = f->path;
         v->line = first;
     }
-    (void)a3;
     return 0;
 }
 
@@ -969,7 +973,9 @@ int sb_httpdconf_walk(sb_httpdconf_t *hc, char *err, apr_size_t errlen)
     for (i = 0; i < SB_HC_COUNT; i++) {
         memset(&hc->v[i], 0, sizeof(hc->v[i]));
     }
-    hc->server_root = hc->httpd_root;
+    /* <IfFile> before a ServerRoot line: the -d of the command (which
+     * DUMP_RUN_CFG shows, as the last ServerRoot), else HTTPD_ROOT */
+    hc->server_root = hc->runcfg_server_root ? hc->runcfg_server_root : hc->httpd_root;
     /* the defines httpd started with: DUMP_RUN_CFG's less those a Define
      * in the files sets (httpd lists them at the end), plus the command
      * line's */

@@ -25,7 +25,8 @@
  *     Define / UnDefine in order
  *   - <IfVersion [op] VERSION> against -V's version (a regular
  *     expression is not evaluated: taken as true, with a note);
- *     <IfFile [!]PATH> by stat() (relative to ServerRoot);
+ *     <IfFile [!]PATH> by stat() (relative to ServerRoot: the last
+ *     ServerRoot line above, else DUMP_RUN_CFG's, else HTTPD_ROOT);
  *     <IfDirective> and <IfSection> are taken as true, with a note
  *   - every other section (<VirtualHost>, <Directory>, <Location>,
  *     <Files>, <If>, <Macro>, ...) is not the main server: a directive
@@ -106,6 +107,7 @@ typedef struct {
     int httpd_minor;            /* 2, 4; 0 unknown */
     const char *httpd_root;     /* -V's HTTPD_ROOT, or NULL */
     const char *server_config_file; /* -V's SERVER_CONFIG_FILE, or NULL */
+    const char *runcfg_server_root; /* DUMP_RUN_CFG's ServerRoot, or NULL */
     const char *server_root;    /* ServerRoot as the walk last saw it */
     apr_array_header_t *static_modules; /* const char *, from -M */
     apr_array_header_t *modules;        /* every module of -M */

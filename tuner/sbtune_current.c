@@ -188,7 +188,7 @@ void sbtune_current_fill(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, sb
     const sb_httpdconf_t *hc;
     sb_directives_t sd;
     const char *snip_src = ao->snippet ? apr_pstrcat(p, "snippet ", ao->snippet, NULL) : NULL;
-    int i, filled, sb_sl, sb_tl;
+    int i, sb_sl, sb_tl;
 
     memset(sc, 0, sizeof(*sc));
     sc->conflicts = apr_pstrdup(p, "");
@@ -308,13 +308,12 @@ void sbtune_current_fill(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, sb
             sc->src[i] = snip_src;
         }
     }
-    filled = sb_model_current_defaults(cur, *mpm);
+    sb_model_current_defaults(cur, *mpm);
     for (i = 2; i < sb_directive_count; i++) {
         if (sc->src[i] == NULL && sb_directive_get(cur, i) > 0) {
             sc->src[i] = "httpd default";
         }
     }
-    (void)filled;
 }
 
 static const char *value_text(int i, const sb_model_current_t *cur, double kat, apr_pool_t *p)

@@ -180,6 +180,9 @@ START_TEST(event_tree)
 
     ck_assert_msg(rc == 0, "walk: %s", err);
     ck_assert_int_eq(hc->mpm, SB_MPM_EVENT);
+    ck_assert_str_eq(hc->runcfg_server_root, tree);     /* -d */
+    ck_assert_ptr_null(apr_table_get(hc->defines, "DUMP_RUN_CFG"));
+    ck_assert_str_eq(apr_table_get(hc->defines, "KA_TIMEOUT"), "7");
     ck_assert_double_eq(hc->v[SB_HC_KEEPALIVE].value, 1);
     ck_assert_str_eq(at(hc, SB_HC_KEEPALIVE), in_tree("conf.d/20-sbtune.conf", 2));
     /* ${KA_TIMEOUT}, under an <IfDefine> that a Define above made true */
@@ -362,7 +365,13 @@ START_TEST(values_and_lines)
         "</IfModule>\n"
         "<If \"%{HTTP_HOST} == 'a'\">\n"
         "  KeepAlive On\n"
-        "</If>\n",
+        "</If>\n"
+        "<IfFile /etc/passwd>\n"
+        "MaxSpareServers 9\n"
+        "</IfFile>\n"
+        "<IfFile !/etc/passwd>\n"
+        "MinSpareServers 3\n"
+        "</IfFile>\n",
         "", SB_MPM_PREFORK, &rc, err, sizeof(err));
 
     ck_assert_msg(rc == 0, "walk: %s", err);
@@ -382,6 +391,9 @@ START_TEST(values_and_lines)
     /* prefork: the event block is false */
     ck_assert_int_eq(hc->v[SB_HC_MAX_CONNECTIONS_PER_CHILD].origin, SB_HC_DEFAULT);
     ck_assert_ptr_nonnull(strstr(hc->notes, ":22: KeepAlive On inside <If>"));
+    ck_assert_double_eq(hc->v[SB_HC_MAX_SPARE_SERVERS].value, 9);
+    ck_assert_int_eq(hc->v[SB_HC_MIN_SPARE_SERVERS].origin, SB_HC_DEFAULT);
+    ck_assert_double_eq(hc->v[SB_HC_MIN_SPARE_SERVERS].value, 5);
 }
 END_TEST
 
