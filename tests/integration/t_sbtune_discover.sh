@@ -12,7 +12,11 @@
 # what httpd itself shows: its Keep-Alive response header (the main
 # server's KeepAliveTimeout), mod_status's Scoreboard length (ServerLimit x
 # ThreadsPerChild), the scoreboard's ServerLimit and ThreadLimit, and the
-# warning of `apache2 -t` (httpd lowering MaxRequestWorkers).  Then, on a history the agent recorded from the live
+# warning of `apache2 -t` (httpd lowering MaxRequestWorkers).  Debian's own
+# apache2ctl on the stock /etc/apache2 (read only) gives the MPM -V names,
+# every file DUMP_INCLUDES lists and MaxRequestWorkers from the loaded
+# MPM's mods-enabled file.  A --snippet that exists but is not loaded
+# makes discovery fall back (the command reads another configuration).  Then, on a history the agent recorded from the live
 # event httpd, `sbtune report --history` without --mpm or any limit option
 # prints the discovered values with their sources; an explicit option wins
 # and the conflict is reported; --apply --dry-run plans from the discovered
@@ -130,6 +134,42 @@ for mpm in event prefork; do
         "\(.key) \(.value.value)"]' "$out")"
 done
 sb_httpd_select "$event_dir"
+
+# Debian's own apachectl on the stock /etc/apache2 (read only: -V, -M,
+# -t -D DUMP_RUN_CFG, -t -D DUMP_INCLUDES): the MPM it names, every file
+# it lists, MaxRequestWorkers from the loaded MPM's mods-enabled file
+if [ -f /etc/apache2/apache2.conf ] && command -v apache2ctl >/dev/null; then
+    "$SBTUNE" report --history "$empty" --apachectl apache2ctl --format json \
+        >"$work/debian.json" 2>"$work/debian.err"
+    sb_assert_eq "$?" 5 "Debian's apachectl: report on an empty history"
+    sb_assert_json "$work/debian.json" '.discovery.status == "discovered"' \
+        "Debian's apachectl: discovered ($(cat "$work/debian.err"))"
+    dmpm=$(apache2ctl -V 2>/dev/null | sed -n 's/^Server MPM: *//p')
+    sb_assert_eq "$(val "$work/debian.json" MPM)" "$dmpm" "Debian's apachectl: the MPM"
+    sb_assert_eq "$(jq '.discovery.files | length' "$work/debian.json")" \
+        "$(apache2ctl -t -D DUMP_INCLUDES 2>/dev/null | grep -c '^ *(')" \
+        "Debian's apachectl: every file DUMP_INCLUDES lists"
+    f=/etc/apache2/mods-enabled/mpm_$dmpm.conf
+    if [ -f "$f" ] && line=$(grep -n '^[[:space:]]*MaxRequestWorkers' "$f" | tail -1 | cut -d: -f1) &&
+        [ -n "$line" ]; then
+        sb_assert_match "$(src "$work/debian.json" MaxRequestWorkers)" "^$f:$line" \
+            "Debian's apachectl: MaxRequestWorkers from $f"
+    fi
+    sb_log "Debian's stock configuration: $(jq -c '[.discovery.settings | to_entries[] |
+        "\(.key) \(.value.value) (\(.value.source))"]' "$work/debian.json")"
+else
+    sb_log "no stock /etc/apache2 here: Debian's apachectl not tried"
+fi
+
+# a snippet that exists but that the command does not load: discovery is
+# not trusted (another httpd's configuration), the fallback says why
+echo "MaxRequestWorkers 77" >"$work/other-snippet.conf"
+"$SBTUNE" report --history "$empty" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+    --snippet "$work/other-snippet.conf" --format json >"$work/other.json" 2>"$work/other.err"
+sb_assert_match "$(cat "$work/other.err")" "not discovered: the snippet $work/other-snippet.conf is not among" \
+    "a snippet httpd does not load"
+sb_assert_json "$work/other.json" '.discovery.settings.MaxRequestWorkers.value == 77' \
+    "the fallback takes the snippet's value"
 
 # ---------------------------------------------------------------- a live history
 hist=$work/history.db
