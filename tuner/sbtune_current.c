@@ -17,18 +17,31 @@
 #include "sbtune_apply_int.h"
 #include "sbtune_current.h"
 
-/* The last non-blank line of a command's output, for a one-line reason. */
+/* The last non-blank line of a command's output, for a one-line reason;
+ * with the line before when that one ends in ':' (httpd's "Syntax error
+ * on line N of FILE:" then the error itself). */
 static const char *last_line(const sbtune_ctl_result_t *r, apr_pool_t *p)
 {
     const char *all = *r->err ? r->err : r->out;
-    const char *e = all + strlen(all), *b;
+    const char *e = all + strlen(all), *b, *pe, *pb;
 
     while (e > all && (e[-1] == '\n' || e[-1] == ' ' || e[-1] == '\r')) {
         e--;
     }
     for (b = e; b > all && b[-1] != '\n'; b--) {
     }
-    return b < e ? apr_pstrmemdup(p, b, (apr_size_t)(e - b)) : "no output";
+    if (b >= e) {
+        return "no output";
+    }
+    for (pe = b; pe > all && (pe[-1] == '\n' || pe[-1] == '\r' || pe[-1] == ' '); pe--) {
+    }
+    for (pb = pe; pb > all && pb[-1] != '\n'; pb--) {
+    }
+    if (pe > pb && pe[-1] == ':') {
+        return apr_pstrcat(p, apr_pstrmemdup(p, pb, (apr_size_t)(pe - pb)), " ",
+                           apr_pstrmemdup(p, b, (apr_size_t)(e - b)), NULL);
+    }
+    return apr_pstrmemdup(p, b, (apr_size_t)(e - b));
 }
 
 static int run(const sbtune_ctl_t *ctl, sbtune_ctl_action_t a, sbtune_ctl_result_t *r,

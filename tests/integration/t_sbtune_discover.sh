@@ -16,7 +16,9 @@
 # apache2ctl on the stock /etc/apache2 (read only) gives the MPM -V names,
 # every file DUMP_INCLUDES lists and MaxRequestWorkers from the loaded
 # MPM's mods-enabled file.  A --snippet that exists but is not loaded
-# makes discovery fall back (the command reads another configuration).  Then, on a history the agent recorded from the live
+# makes discovery fall back (the command reads another configuration), as
+# does a configuration that does not parse (the reason is httpd's error
+# with its file and line); --mpm against the running MPM is a conflict.  Then, on a history the agent recorded from the live
 # event httpd, `sbtune report --history` without --mpm or any limit option
 # prints the discovered values with their sources; an explicit option wins
 # and the conflict is reported; --apply --dry-run plans from the discovered
@@ -160,6 +162,26 @@ if [ -f /etc/apache2/apache2.conf ] && command -v apache2ctl >/dev/null; then
 else
     sb_log "no stock /etc/apache2 here: Debian's apachectl not tried"
 fi
+
+# --mpm against what runs: a conflict, the option wins
+"$SBTUNE" report --history "$empty" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" --mpm worker \
+    --format json >"$work/mpm.json" 2>"$work/mpm.err"
+sb_assert_eq "$(cat "$work/mpm.err")" \
+    "sbtune report: conflict: --mpm worker, but httpd runs the event MPM (apachectl -V): the option wins" \
+    "the MPM conflict"
+sb_assert_json "$work/mpm.json" '.discovery.settings.MPM == {"value": "worker", "source": "option"}'
+
+# a configuration that does not parse: the fallback names httpd's error
+printf 'ServerName 127.0.0.1\nLoadModule mpm_event_module %s/mod_mpm_event.so\nNoSuchDirective 1\n' \
+    "$SB_MODULES_DIR" >"$work/broken.conf"
+"$SBTUNE" report --history "$empty" --apachectl "$SB_APACHE2 -f $work/broken.conf" \
+    --format json >"$work/broken.json" 2>"$work/broken.err"
+sb_assert_eq "$?" 5 "a broken configuration does not fail the report"
+sb_assert_eq "$(grep -c . "$work/broken.err")" 1 "one line says why"
+sb_assert_match "$(cat "$work/broken.err")" \
+    "not discovered: '$SB_APACHE2 -f $work/broken.conf -M' exited 1 \(.*line 3 of $work/broken.conf: Invalid command 'NoSuchDirective'" \
+    "httpd's own error, with its file and line"
+sb_assert_json "$work/broken.json" '.discovery.status == "failed"'
 
 # a snippet that exists but that the command does not load: discovery is
 # not trusted (another httpd's configuration), the fallback says why
