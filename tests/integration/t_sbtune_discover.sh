@@ -18,8 +18,9 @@
 # MPM's mods-enabled file.  A --snippet that exists but is not loaded
 # makes discovery fall back (the command reads another configuration), as
 # does a configuration that does not parse (the reason is httpd's error
-# with its file and line); --mpm against the running MPM is a conflict.  Then, on a history the agent recorded from the live
-# event httpd, `sbtune report --history` without --mpm or any limit option
+# with its file and line); --mpm against the running MPM is a conflict.
+# Then, on a history the agent recorded from the live event httpd,
+# `sbtune report --history` without --mpm or any limit option
 # prints the discovered values with their sources; an explicit option wins
 # and the conflict is reported; --apply --dry-run plans from the discovered
 # values; an apachectl that cannot run falls back to the options, the
@@ -264,4 +265,15 @@ sb_assert_json "$work/fallback.json" '.discovery.status == "failed" and (.discov
 sb_assert_json "$work/fallback.json" \
     '.discovery.settings.MaxRequestWorkers == {"value": 400, "source": "httpd default"}' \
     "httpd's default for event"
+
+# ServerLimit changed in the file but not applied (a graceful restart does
+# not): the scoreboard's is in force, the source says what the file says
+sed -i 's/^    ServerLimit 4$/    ServerLimit 6/' "$T/mods/mpm.conf"
+"$SBTUNE" report --history "$empty" --apachectl "$ctl" --scoreboard "$SB_SCOREBOARD" \
+    --format json >"$work/pending.json" 2>"$work/pending.err"
+sb_assert_json "$work/pending.json" '.discovery.settings.ServerLimit.value == 4' \
+    "ServerLimit in force: the scoreboard's"
+sb_assert_eq "$(src "$work/pending.json" ServerLimit)" \
+    "scoreboard $SB_SCOREBOARD; the configuration says 6 at $T/mods/mpm.conf:14: a stop and start applies it" \
+    "the pending ServerLimit is named"
 sb_pass
