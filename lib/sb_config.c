@@ -84,17 +84,18 @@ const sb_config_opt_t sb_config_options[] = {
     { "active_time", SB_CT_DOUBLE, P, OFF(active_time), "", 0, 86400, NULL, "S",
       "instead of --hold-time: seconds of requests and gaps; hold = this + the timeout", C },
     { "keepalive_timeout", SB_CT_DOUBLE, T | P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
-      "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; plan: default 5; report: else"
-      " what the snippet says; sbtop: named in the capacity line, default unknown)", C },
+      "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; plan: default 5; report: default"
+      " discovered from httpd; sbtop: named in the capacity line, default unknown)", C },
     { "service_time", SB_CT_DOUBLE, P, OFF(service_time), "", 0, 86400, NULL, "S",
       "service time per request, s (sizes the event MPM and KeepAlive Off)", C },
     { "requests_per_conn", SB_CT_DOUBLE, P, OFF(requests_per_conn), "", 1, 1e6, NULL, "N",
       "requests per client connection (default 1)", C },
     { "mpm", SB_CT_ENUM, P | R | Y, OFF(mpm), "", 0, 0, "prefork|worker|event", "MPM",
-      "httpd's MPM (plan, report: default prefork; apply: from mod_status, else"
-      " APACHECTL -V)", 0 },
+      "httpd's MPM (plan: default prefork; report: discovered through APACHECTL -V;"
+      " apply: from mod_status, else APACHECTL -V)", 0 },
     { "threads_per_child", SB_CT_INT, P | R, OFF(threads_per_child), "", 1, 100000, NULL, "T",
-      "worker/event ThreadsPerChild (plan: default 25; report: the current one)", C },
+      "worker/event ThreadsPerChild (plan: default 25; report: the current one, default"
+      " discovered)", C },
     { "async_factor", SB_CT_DOUBLE, P, OFF(async_factor), "2", 0, 1000, NULL, "F",
       "event AsyncRequestWorkerFactor", C },
     { "server_limit_headroom", SB_CT_DOUBLE, P, OFF(server_limit_headroom), "0.25", 0, 10,
@@ -132,12 +133,12 @@ const sb_config_opt_t sb_config_options[] = {
     { "window_days", SB_CT_DOUBLE, R, OFF(window_days), "7", 0.001, 3650, NULL, "DAYS",
       "history window to plan from", 0 },
     { "max_request_workers", SB_CT_INT, T | R, OFF(max_request_workers), "", 1, 1000000, NULL,
-      "N", "the current MaxRequestWorkers (report: default the snippet's, else httpd's;"
+      "N", "the current MaxRequestWorkers (report: default discovered from httpd;"
       " sbtop: default from mod_status for prefork, else all slots)", C },
     { "server_limit", SB_CT_INT, R, OFF(server_limit), "", 1, 200000, NULL, "N",
-      "the current ServerLimit (default: the snippet's, else httpd's)", C },
+      "the current ServerLimit (default: discovered from httpd)", C },
     { "thread_limit", SB_CT_INT, R, OFF(thread_limit), "", 1, 100000, NULL, "N",
-      "the current ThreadLimit (worker, event)", C },
+      "the current ThreadLimit (worker, event; default: discovered from httpd)", C },
     { "min_minutes", SB_CT_INT, R, OFF(min_minutes), "60", 1, 1000000, NULL, "N",
       "minutes of history needed", 0 },
     { "min_conns", SB_CT_INT, R, OFF(min_conns), "100", 1, 1000000000, NULL, "N",
@@ -161,13 +162,14 @@ const sb_config_opt_t sb_config_options[] = {
     /* sbtune apply and report --apply */
     { "snippet", SB_CT_STRING, R | Y, OFF(snippet), "", 0, 0, NULL, "PATH",
       "the Apache snippet sbtune owns (absolute; httpd must IncludeOptional it; report:"
-      " its directives are the current values)", 0 },
+      " its directives are the current values when discovery fails)", 0 },
     { "set", SB_CT_STRING, Y, OFF(set), "", 0, 0, NULL, "NAME=VALUE",
       "a directive to write: KeepAlive=On|Off, KeepAliveTimeout, MaxRequestWorkers"
       " (MaxClients), ServerLimit, ThreadsPerChild, ThreadLimit; repeat",
       C | SB_CF_LIST },
     { "apachectl", SB_CT_STRING, R | Y, OFF(apachectl), "apache2ctl", 0, 0, NULL, "CMD",
-      "apachectl command line, e.g. '/usr/sbin/apache2 -f /srv/httpd.conf'", 0 },
+      "apachectl command line, e.g. '/usr/sbin/apache2 -f /srv/httpd.conf' (report: also"
+      " what discovers the running settings)", 0 },
     { "apachectl_style", SB_CT_ENUM, R | Y, OFF(apachectl_style), "auto", 0, 0,
       "auto|verbs|flags", "STYLE", "verbs: CMD configtest|graceful|stop|start; flags: CMD"
       " -t|-k graceful|-k stop|-k start; auto: flags unless CMD is an *ctl script without"

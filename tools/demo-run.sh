@@ -51,9 +51,10 @@ echo "== the agent recorded $(sqlite3 "file:$hist?mode=ro" 'SELECT count(*) FROM
 if [ -x "$top_builddir/tuner/sbtune" ]; then
     echo "== what sbtune would recommend for this server:"
     echo "   (a demo records minutes, not the week sbtune plans from: the minimums are lowered)"
-    "$top_builddir/tuner/sbtune" report --history "$hist" --mpm prefork --keepalive-timeout 5 \
-        --max-request-workers 16 --server-limit 16 --min-minutes 1 --min-gaps 20 \
-        --min-conns 20 2>&1 || true
+    echo "   (the MPM and the current settings are read from the demo httpd's configuration)"
+    "$top_builddir/tuner/sbtune" report --history "$hist" \
+        --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" --scoreboard "$SB_SCOREBOARD" \
+        --min-minutes 1 --min-gaps 20 --min-conns 20 2>&1 || true
 fi
 echo "== stopping the demo httpd, the load and the agent"
 sb_pass

@@ -329,6 +329,9 @@ void sbtune_ctl_run(const sbtune_ctl_t *ctl, sbtune_ctl_action_t a, sbtune_ctl_r
     case SBTUNE_CTL_MPM:
         PUSH("-V");
         break;
+    case SBTUNE_CTL_MODULES:
+        PUSH("-M");
+        break;
     }
 #undef PUSH
     run_argv(argv, r, ctl->pool);

@@ -26,6 +26,7 @@
 #include "sb_procmem.h"
 #include "sbtune.h"
 #include "sbtune_apply.h"
+#include "sbtune_current.h"
 
 static void usage(FILE *out)
 {
@@ -88,6 +89,7 @@ typedef struct {
     sb_model_config_t cfg;
     sb_model_inputs_t in;
     sb_model_current_t cur;
+    sbtune_current_t src;       /* where each current value came from */
     sb_model_plan_t *plan;
     minutes_t mins;
     int64_t last_change;
@@ -161,6 +163,7 @@ static void print_apply_json(const flow_t *f, const decision_t *dc, apr_pool_t *
     sb_json_int(j, "MaxRequestWorkers", f->cur.max_request_workers);
     sb_json_int(j, "ServerLimit", f->cur.server_limit);
     sb_json_object_end(j);
+    sbtune_current_json(j, "discovery", &f->src, f->cfg.mpm, &f->cur, f->kat);
     sb_json_object_begin(j, "next");
     if (d->keepalive >= 0) {
         sb_json_string(j, "KeepAlive", d->keepalive ? "On" : "Off");
@@ -196,6 +199,7 @@ static void print_apply_text(const flow_t *f, const decision_t *dc, const char *
     int code = dc->code;
 
     printf("sbtune report: %s MPM; %s\n\n", sb_mpm_name(f->cfg.mpm), data);
+    sbtune_current_print(stdout, &f->src, f->cfg.mpm, &f->cur, f->kat);
     fputs(f->plan->arithmetic, stdout);
     printf("\nRecommendation:\n");
     sbtune_print_directives(stdout, f->cfg.mpm, &f->plan->rec);
@@ -311,6 +315,7 @@ static int flow_from_options(flow_t *f, const sb_config_t *o, apr_pool_t *p)
     }
     f->history = *o->history ? o->history : NULL;
     f->window_days = o->window_days;
+    f->cfg.mpm = SB_MPM_UNKNOWN;  /* discovered when not given */
     if (*o->mpm) {
         sb_mpm_parse(o->mpm, &f->cfg.mpm);
     }
@@ -397,44 +402,19 @@ static int read_history(flow_t *f, apr_pool_t *p)
     return 0;
 }
 
-/* The current values: the options, else what the snippet holds, else
- * httpd's compiled-in defaults. */
+/* The current values: the options, else what the running httpd was
+ * configured with, else (not discoverable) what the snippet holds, else
+ * httpd's compiled-in defaults (sbtune_current.h). */
 static void current_settings(flow_t *f, apr_pool_t *p)
 {
     sb_model_current_t *cur = &f->cur;
 
-    if (f->ao.snippet) {
-        sbtune_snippet_t *sn;
-        sb_directives_t sd;
-        const char *prev;
-        apr_size_t len;
-
-        sb_directive_init(&sd);
-        if (sbtune_snippet_open(&sn, f->ao.snippet, p) == APR_SUCCESS
-            && (prev = sbtune_snippet_previous(sn, &len)) != NULL) {
-            sb_directive_parse(&sd, prev, len);
-        }
-        if (isnan(f->kat) && sd.keepalive == 0) {
-            f->kat = 0;
-        }
-        else if (isnan(f->kat) && sd.keepalive_timeout >= 0) {
-            f->kat = sd.keepalive_timeout;
-        }
-        if (cur->max_request_workers <= 0 && sd.max_request_workers > 0) {
-            cur->max_request_workers = sd.max_request_workers;
-        }
-        if (cur->server_limit <= 0 && sd.server_limit > 0) {
-            cur->server_limit = sd.server_limit;
-        }
-        if (cur->threads_per_child <= 0 && sd.threads_per_child > 0) {
-            cur->threads_per_child = f->cfg.threads_per_child = sd.threads_per_child;
-        }
-        if (cur->thread_limit <= 0 && sd.thread_limit > 0) {
-            cur->thread_limit = sd.thread_limit;
-        }
+    sbtune_current_fill(&f->src, &f->ao, &f->cfg.mpm, cur, &f->kat, p);
+    if (cur->threads_per_child > 0) {
+        f->cfg.threads_per_child = cur->threads_per_child;
     }
-    if (isnan(f->kat)) {
-        f->kat = 5;
+    if (f->src.hc && f->cfg.mpm == SB_MPM_EVENT && f->src.hc->mpm == SB_MPM_EVENT) {
+        f->cfg.async_factor = f->src.hc->v[SB_HC_ASYNC_FACTOR].effective;
     }
     f->in.keepalive = f->kat > 0;
     cur->keepalive = f->kat > 0;
@@ -500,6 +480,7 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
     sb_json_int(j, "MaxRequestWorkers", f->cur.max_request_workers);
     sb_json_int(j, "ServerLimit", f->cur.server_limit);
     sb_json_object_end(j);
+    sbtune_current_json(j, "discovery", &f->src, f->cfg.mpm, &f->cur, f->kat);
     sb_json_object_begin(j, "inputs");
     sb_json_int(j, "minutes", f->in.minutes);
     sb_json_double(j, "busy_conn_per_s", f->in.busy_conn_per_s);
@@ -526,11 +507,13 @@ static void print_report_text(const flow_t *f, apr_pool_t *p)
     if (plan->status == SB_MODEL_NODATA) {
         printf("sbtune report: no recommendation from %d minute(s) of history in %s:\n%s\n",
                f->in.minutes, f->history, plan->missing);
+        sbtune_current_print(stdout, &f->src, f->cfg.mpm, &f->cur, f->kat);
         return;
     }
     printf("sbtune report: %s MPM, %d minutes of history, busiest hour %.3g new clients/s%s,"
            " peak %.3g/s\n\n", sb_mpm_name(f->cfg.mpm), f->in.minutes,
            f->in.busy_conn_per_s, accepted_words(&f->in, p), f->in.peak_conn_per_s);
+    sbtune_current_print(stdout, &f->src, f->cfg.mpm, &f->cur, f->kat);
     fputs(plan->arithmetic, stdout);
     printf("\n%s:\n", plan->status == SB_MODEL_NOFIT ? "Does not fit in memory; fallback"
            : "Recommendation");

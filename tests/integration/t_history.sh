@@ -73,8 +73,8 @@ SBTUNE=${SBTUNE:-$top_builddir/tuner/sbtune}
 sb_assert_eq "$?" 5 "sbtune report exit status with a few minutes of history"
 sb_assert_match "$(cat "$work/report.txt")" "minute" "what sbtune report says is missing"
 "$SBTUNE" report --history "$db" --mpm prefork --keepalive-timeout 2 --min-minutes 1 \
-    --max-request-workers 32 --format json >"$work/report.json" 2>&1 ||
-    sb_fail "sbtune report failed: $(cat "$work/report.json")"
+    --max-request-workers 32 --format json >"$work/report.json" 2>"$work/report.err" ||
+    sb_fail "sbtune report failed: $(cat "$work/report.json" "$work/report.err")"
 sb_assert_json "$work/report.json" '.status != "no_data" and .recommendation.MaxRequestWorkers > 0' \
     "a recommendation from the history"
 # with less than an hour recorded the busiest hour is all of it: the mean

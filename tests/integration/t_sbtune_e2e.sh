@@ -23,6 +23,10 @@
 # of the hysteresis runs with its defaults (10 % threshold, +100 % / -50 %
 # per run; the spike check sees too few minutes to call a spike).
 #
+# The report runs with no --mpm and no limit option: the MPM, MaxRequestWorkers,
+# ServerLimit and KeepAliveTimeout are discovered from httpd's configuration
+# (sbtune(8), DISCOVERY), and the report names the line of each.
+#
 # Targets: p99 after < 1000 ms and p99 after < p99 before / 5 (the machine
 # may be noisy; the second is the one that matters), no refused or failed
 # connection after.
@@ -90,21 +94,28 @@ jq -e '.ttfb_ms.p99 > 1000' "$work/before.json" >/dev/null ||
 
 # ---------------------------------------------------------------- one cycle
 gen=$(sb_generation)
-"$SBTUNE" report --history "$hist" --mpm prefork $MIN \
-    --max-request-workers 8 --server-limit 32 --keepalive-timeout 5 \
+"$SBTUNE" report --history "$hist" $MIN --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --format apache >"$work/snippet.preview" 2>&1
 rc=$?
 [ "$rc" = 10 ] || [ "$rc" = 11 ] ||
     sb_fail "--format apache: exit $rc: $(cat "$work/snippet.preview")"
 grep -q '^# Why:' "$work/snippet.preview" && grep -q '^# Data: ' "$work/snippet.preview" ||
     sb_fail "--format apache: no header comment: $(cat "$work/snippet.preview")"
-"$SBTUNE" report --history "$hist" --mpm prefork $MIN \
-    --max-request-workers 8 --server-limit 32 --keepalive-timeout 5 \
+"$SBTUNE" report --history "$hist" $MIN \
     --apply --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --scoreboard "$SB_SCOREBOARD" --status-url "$SB_STATUS_URL" --cron >"$work/apply.out" 2>&1
 rc=$?
 sed 's/^/#   /' "$work/apply.out" >&2
 sb_assert_eq "$rc" 10 "sbtune report --apply exit status (changed)"
+# no --mpm and no limit option: what httpd runs, discovered, with its line
+applied=$(cat "$work/apply.out")
+conf_re=${SB_HTTPD_CONF//./\\.}
+sb_assert_match "$applied" "  MPM prefork \(apachectl -V\)" "the MPM discovered"
+sb_assert_match "$applied" "  MaxRequestWorkers 8 \($conf_re:[0-9]+\)" \
+    "MaxRequestWorkers discovered with its file:line"
+sb_assert_match "$applied" "  ServerLimit 32 \($conf_re:[0-9]+\)" "ServerLimit discovered"
+sb_assert_match "$applied" "  KeepAliveTimeout 5 \($conf_re:[0-9]+\)" "KeepAliveTimeout discovered"
+[[ $applied != *conflict* ]] || sb_fail "a conflict without options: $applied"
 sb_assert_eq "$(sb_generation)" $((gen + 1)) "one graceful reload"
 mrw=$(sed -n 's/^ *MaxRequestWorkers \([0-9]*\)$/\1/p' "$snip")
 kat=$(sed -n 's/^KeepAliveTimeout \([0-9]*\)$/\1/p' "$snip")
@@ -115,7 +126,7 @@ sb_assert_eq "$(q "SELECT count(*) FROM changes WHERE action = 'apply' AND resul
     "the change is recorded in the history"
 
 # the next cycle at once: held back by the minimum interval (quiet in cron)
-"$SBTUNE" report --history "$hist" --mpm prefork $MIN --max-step-up 0 \
+"$SBTUNE" report --history "$hist" $MIN --max-step-up 0 \
     --apply --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --scoreboard "$SB_SCOREBOARD" --status-url "$SB_STATUS_URL" --cron >"$work/again.out" 2>&1
 rc=$?
@@ -124,9 +135,18 @@ rc=$?
 sb_assert_eq "$(sb_generation)" $((gen + 1)) "no second reload within the minimum interval"
 
 # within the memory budget: the plan at the new settings fits
-"$SBTUNE" report --history "$hist" --mpm prefork $MIN --format json \
-    --snippet "$snip" >"$work/after-plan.json" 2>&1 ||
-    sb_fail "report after the change: $(cat "$work/after-plan.json")"
+"$SBTUNE" report --history "$hist" $MIN --format json \
+    --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+    >"$work/after-plan.json" 2>"$work/after-plan.err" ||
+    sb_fail "report after the change: $(cat "$work/after-plan.json" "$work/after-plan.err")"
+# the settings in force are discovered: the snippet's, included last
+jq -e --arg s "$snip" '.discovery.status == "discovered" and
+    (.discovery.settings.MaxRequestWorkers.source | startswith($s + ":"))' \
+    "$work/after-plan.json" >/dev/null ||
+    sb_fail "report after the change: MaxRequestWorkers not discovered in the snippet:" \
+        "$(jq -c .discovery "$work/after-plan.json")"
+sb_assert_json "$work/after-plan.json" ".current.MaxRequestWorkers == $mrw" \
+    "the discovered MaxRequestWorkers is the one applied"
 sb_assert_json "$work/after-plan.json" '.status == "ok"' "the plan fits in memory"
 pss=$(jq '.inputs.pss_per_worker_bytes // 0' "$work/after-plan.json")
 memtotal=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)

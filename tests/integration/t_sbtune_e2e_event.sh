@@ -14,6 +14,12 @@
 # AsyncRequestWorkerFactor has no harness key: the harness's include= names
 # a wrapper that sets it and includes sbtune's snippet.
 #
+# The report runs with no --mpm and no limit option (sbtune(8), DISCOVERY),
+# on a configuration that spreads them: the wrapper includes conf.d/*.conf,
+# where the MPM limits are inside <IfModule> blocks for prefork and event
+# and KeepAliveTimeout 5 overrides the harness's 15; the report names the
+# file and line of each.
+#
 # Targets: p99 after < 1000 ms and p99 after < p99 before / 5, no refused
 # or failed connection after.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
@@ -33,12 +39,27 @@ snipdir=$work/snippets
 mkdir -m 755 "$snipdir"
 snip=$snipdir/sbtune-tuning.conf
 wrap=$work/event-extra.conf
-printf 'AsyncRequestWorkerFactor 1\nIncludeOptional "%s"\n' "$snip" >"$wrap"
-chmod 644 "$wrap"
+mkdir -m 755 "$work/conf.d"
+cat >"$work/conf.d/mpm.conf" <<'EOF'
+# the limits per MPM: only the loaded one's count
+<IfModule mpm_prefork_module>
+    ServerLimit 150
+    MaxRequestWorkers 150
+</IfModule>
+<IfModule mpm_event_module>
+    ServerLimit 8
+    ThreadLimit 4
+    ThreadsPerChild 4
+    MaxRequestWorkers 4
+    AsyncRequestWorkerFactor 1
+</IfModule>
+EOF
+printf '# over the harness'"'"'s KeepAliveTimeout 15\nKeepAliveTimeout 5\n' >"$work/conf.d/keepalive.conf"
+printf 'Include "%s/conf.d/*.conf"\nIncludeOptional "%s"\n' "$work" "$snip" >"$wrap"
+chmod 644 "$wrap" "$work/conf.d/"*.conf
 hist=$work/history.db
 RATE=1.2
 MIN="--min-minutes 1 --min-conns 20 --min-gaps 20"
-CUR="--max-request-workers 4 --server-limit 8 --threads-per-child 4 --thread-limit 4 --keepalive-timeout 5"
 LOAD="--rate $RATE --requests 3 --gap 0.3 --linger --seed 11 --drain 15 --timeout 60"
 
 q()
@@ -60,8 +81,7 @@ wait_load()
 }
 
 sb_httpd_start e2e-event mpm=event server_limit=8 thread_limit=4 threads_per_child=4 \
-    max_workers=4 start_servers=1 min_spare=8 max_spare=16 keepalive_timeout=5 \
-    include="$wrap"
+    max_workers=4 start_servers=1 min_spare=8 max_spare=16 include="$wrap"
 
 # ---------------------------------------------------------------- before
 run_load ${BEFORE_S:-130} "$work/before.json"
@@ -85,18 +105,27 @@ jq -e '.ttfb_ms.p99 > 1000' "$work/before.json" >/dev/null ||
 
 # ---------------------------------------------------------------- one cycle
 gen=$(sb_generation)
-"$SBTUNE" report --history "$hist" --mpm event $MIN $CUR \
+"$SBTUNE" report --history "$hist" $MIN --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --format apache >"$work/snippet.preview" 2>&1
 rc=$?
 sed 's/^/#   /' "$work/snippet.preview" >&2
 [ "$rc" = 10 ] || [ "$rc" = 11 ] || [ "$rc" = 0 ] ||
     sb_fail "--format apache: exit $rc: $(cat "$work/snippet.preview")"
-"$SBTUNE" report --history "$hist" --mpm event $MIN $CUR \
+"$SBTUNE" report --history "$hist" $MIN \
     --apply --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --scoreboard "$SB_SCOREBOARD" --status-url "$SB_STATUS_URL" --cron >"$work/apply.out" 2>&1
 rc=$?
 sed 's/^/#   /' "$work/apply.out" >&2
 sb_assert_eq "$rc" 10 "sbtune report --apply exit status (changed)"
+applied=$(cat "$work/apply.out")
+sb_assert_match "$applied" "  MPM event \(apachectl -V\)" "the MPM discovered"
+for d in "ServerLimit 8 @mpm.conf:7" "ThreadLimit 4 @mpm.conf:8" "ThreadsPerChild 4 @mpm.conf:9" \
+    "MaxRequestWorkers 4 @mpm.conf:10" "AsyncRequestWorkerFactor 1 @mpm.conf:11" \
+    "KeepAliveTimeout 5 @keepalive.conf:2"; do
+    grep -qF "  ${d% @*} ($work/conf.d/${d#*@})" "$work/apply.out" ||
+        sb_fail "not discovered: ${d% @*} from conf.d/${d#*@}"
+done
+[[ $applied != *conflict* ]] || sb_fail "a conflict without options: $applied"
 sb_assert_eq "$(sb_generation)" $((gen + 1)) "one graceful reload"
 mrw=$(sed -n 's/^ *MaxRequestWorkers \([0-9]*\)$/\1/p' "$snip")
 kat=$(sed -n 's/^KeepAliveTimeout \([0-9]*\)$/\1/p' "$snip")
