@@ -94,26 +94,31 @@ static int wait_generation(sbtune_ctx_t *c, int old, sbtune_obs_t *ob, apr_pool_
 
 /* mod_status prints the slots within MaxRequestWorkers ('.' when open)
  * and beyond them only live ones.  So mrw is in force when the Scoreboard
- * is mrw long, or longer with only old processes finishing beyond: 'G',
- * or (prefork, with the scoreboard) a process of an older generation.
- * An open slot ('.') beyond mrw means a larger MaxRequestWorkers. */
+ * is mrw long; longer with only old processes finishing beyond ('G', or
+ * (prefork, with the scoreboard) a process of an older generation) it is
+ * not decided yet: the same line shows a larger MaxRequestWorkers whose
+ * open slots beyond mrw are still held by old processes.  Returns 1 in
+ * force, 0 not, -1 undecided (old processes beyond mrw).  An open slot
+ * ('.') or a new process beyond mrw means a larger MaxRequestWorkers. */
 static int mrw_in_force(const sbtune_obs_t *ob, int mrw, int prefork)
 {
-    int i;
+    int i, old = 0;
 
     if (ob->sb_len < mrw) {
         return 0;
     }
     for (i = mrw; i < ob->sb_len; i++) {
         if (ob->sb_line[i] == 'G') {
+            old++;
             continue;
         }
         if (prefork && ob->sb_line[i] != '.' && i < ob->nprocs && ob->proc_old[i]) {
+            old++;
             continue;
         }
         return 0;
     }
-    return 1;
+    return old ? -1 : 1;
 }
 
 /* Check the new limits (and keep-alive) within the timeout.  Returns 0
@@ -125,7 +130,7 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
     sbtune_obs_t ob;
     sb_status_keepalive_t ka;
     int mrw_ok = d->max_request_workers < 0 || !c->o->status_url;
-    int sl_ok, ka_ok;
+    int mrw_undecided = 0, sl_ok, ka_ok;
     int want_ka = d->keepalive, want_kat = d->keepalive_timeout;
 
     memset(&ka, 0, sizeof(ka));
@@ -138,7 +143,9 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
         sbtune_observe(&c->obs, &ob, p);
         if (ob.ok) {
             if (!mrw_ok && ob.sb_len >= 0) {
-                mrw_ok = mrw_in_force(&ob, d->max_request_workers, c->mpm == SB_MPM_PREFORK);
+                int v = mrw_in_force(&ob, d->max_request_workers, c->mpm == SB_MPM_PREFORK);
+                mrw_ok = v == 1;
+                mrw_undecided = v < 0;
             }
             if (!sl_ok && ob.server_limit >= 0) {
                 sl_ok = (d->server_limit < 0 || ob.server_limit == d->server_limit)
@@ -165,6 +172,14 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
             break;
         }
         if (sbtune_now_s() > deadline) {
+            if (!mrw_ok && mrw_undecided && sl_ok && ka_ok) {
+                /* old processes still hold the slots beyond: what the
+                 * line shows agrees with mrw (the previous behaviour) */
+                sbtune_say(c, "note: old processes still finish in slots beyond "
+                           "MaxRequestWorkers %d after %.0f s (Scoreboard: %s); taken as in "
+                           "force", d->max_request_workers, c->o->verify_timeout_s, ob.sb_line);
+                break;
+            }
             if (!mrw_ok) {
                 sbtune_set_error(c, "MaxRequestWorkers %d is not in force: mod_status shows %d"
                                  " slots (Scoreboard: %s)", d->max_request_workers, ob.sb_len,
