@@ -550,6 +550,7 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
     cpu_delta_t idle, loop;
     apr_pool_t *iter;
     apr_size_t seglen = 0;
+    double memcpy_p50 = 0, memcpy_mean = 0;
     apr_status_t rv;
     double loop_wall = 0, idle_wall = 0, bg_rate = 0, httpd_us = 0;
     double t0;
@@ -613,8 +614,29 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
             httpd_us = 0;
         }
     }
-    sb_shm_base(src.shm, &seglen);
+    seglen = sb_shm_size(src.shm);
     sb_shm_close(src.shm);
+    /* the physical limit: a bare memcpy of the same bytes, measured in
+     * the same run (issue #12) */
+    {
+        char *a = malloc(seglen ? seglen : 1), *b = malloc(seglen ? seglen : 1);
+        double *mc = apr_pcalloc(pool, sizeof(double) * (apr_size_t)cli->iterations);
+        summary_t m;
+        memset(a, 1, seglen);
+        memset(b, 2, seglen);
+        for (i = 0; i < cli->iterations; i++) {
+            double c0 = now_us(CLOCK_MONOTONIC), c1;
+            memcpy(i % 2 ? a : b, i % 2 ? b : a, seglen);
+            c1 = now_us(CLOCK_MONOTONIC);
+            mc[i] = c1 - c0;
+            __asm__ volatile("" : : "r"(a), "r"(b) : "memory");
+        }
+        m = summarize(mc, cli->iterations);
+        memcpy_p50 = m.p50;
+        memcpy_mean = m.mean;
+        free(a);
+        free(b);
+    }
 
     shm_c = summarize(shm.cpu, shm.n);
     st_c = summarize(st.cpu, st.n);
@@ -642,6 +664,9 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
                loop.precise ? "schedstat" : "utime+stime", loop.ticks_us / 1e3,
                bg_rate * 1e6, idle_wall / 1e6, loop.joined, loop.gone);
     }
+    printf("%s: memcpy of the %.0f KiB segment: wall mean %.2f us, p50 %.2f us; shm/memcpy "
+           "%.1fx (p50)\n", lab, (double)seglen / 1024.0, memcpy_mean, memcpy_p50,
+           ratio(shm_w.p50, memcpy_p50));
     printf("%s: status/shm: wall %.1fx mean, %.1fx p50, %.1fx p99; CPU %.1fx mean",
            lab, ratio(st_w.mean, shm_w.mean), ratio(st_w.p50, shm_w.p50),
            ratio(st_w.p99, shm_w.p99), ratio(st_c.mean, shm_c.mean));

@@ -114,6 +114,11 @@ int sb_shm_fd(const sb_shm_t *h)
     return h->fd;
 }
 
+apr_size_t sb_shm_size(const sb_shm_t *h)
+{
+    return h->fd >= 0 ? h->size : 0;
+}
+
 const char *sb_shm_object(const sb_shm_t *h)
 {
     return h->object;

@@ -69,6 +69,7 @@ int sb_shm_events(const sb_shm_t *h);
  * object's name, and httpd's parent found at attach (0 unknown): for
  * tests and messages. */
 int sb_shm_fd(const sb_shm_t *h);
+apr_size_t sb_shm_size(const sb_shm_t *h);  /* the usable area copied per sample */
 const char *sb_shm_object(const sb_shm_t *h);
 pid_t sb_shm_parent(const sb_shm_t *h);
 
