@@ -32,6 +32,14 @@ void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs)
     s->procs = nprocs > 0 ? apr_pcalloc(p, sizeof(*s->procs) * (apr_size_t)nprocs) : NULL;
 }
 
+void sb_sample_alloc_uninit(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs)
+{
+    s->nworkers = nworkers;
+    s->workers = nworkers > 0 ? apr_palloc(p, sizeof(*s->workers) * (apr_size_t)nworkers) : NULL;
+    s->nprocs = nprocs;
+    s->procs = nprocs > 0 ? apr_palloc(p, sizeof(*s->procs) * (apr_size_t)nprocs) : NULL;
+}
+
 sb_sample_t *sb_sample_copy(const sb_sample_t *s, apr_pool_t *p)
 {
     sb_sample_t *c = apr_pmemdup(p, s, sizeof(*s));

@@ -115,6 +115,9 @@ sb_sample_t *sb_sample_create(apr_pool_t *p);
 
 /* Allocate room for nworkers workers and nprocs processes (either may be 0). */
 void sb_sample_alloc(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs);
+/* The same without zeroing: for a source that fills every field of every
+ * worker and process (the scoreboard's decoder). */
+void sb_sample_alloc_uninit(sb_sample_t *s, apr_pool_t *p, int nworkers, int nprocs);
 
 /* A deep copy of s from p (to hand a sample from one thread's pool to
  * another's). */

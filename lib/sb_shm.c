@@ -562,6 +562,17 @@ static int segment_replaced(const sb_shm_t *h)
     return st.st_ino != h->object_ino || st.st_dev != h->object_dev;
 }
 
+/* Copy a field of up to srclen chars that may lack its NUL into dst. */
+static inline void copy_str(char *dst, apr_size_t dstlen, const char *src, apr_size_t srclen)
+{
+    apr_size_t max = srclen < dstlen - 1 ? srclen : dstlen - 1;
+    const char *nul = memchr(src, '\0', max);
+    apr_size_t n = nul ? (apr_size_t)(nul - src) : max;
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void decode(const sb_shm_t *h, sb_sample_t *s)
 {
     const global_score *g = (const global_score *)h->copy;
@@ -613,12 +624,23 @@ static void decode(const sb_shm_t *h, sb_sample_t *s)
             w->start_time = ws->start_time;
             w->stop_time = ws->stop_time;
             w->duration = ws->duration;
-            /* The strings are not NUL-terminated when httpd filled them. */
-            apr_cpystrn(w->client, ws->client64[0] ? ws->client64 : ws->client,
-                        ws->client64[0] ? sizeof(ws->client64) : sizeof(ws->client));
-            apr_cpystrn(w->vhost, ws->vhost, sizeof(ws->vhost));
-            apr_cpystrn(w->request, ws->request, sizeof(ws->request));
-            apr_cpystrn(w->protocol, ws->protocol, sizeof(ws->protocol));
+            /* The strings are not NUL-terminated when httpd filled them.
+             * An open slot's are left out: nothing shows them (and with
+             * large ServerLimit x ThreadLimit most slots are open). */
+            if (w->state == SB_SLOT_DEAD) {
+                w->client[0] = w->vhost[0] = w->request[0] = w->protocol[0] = '\0';
+            }
+            else {
+                if (ws->client64[0]) {
+                    copy_str(w->client, sizeof(w->client), ws->client64, sizeof(ws->client64));
+                }
+                else {
+                    copy_str(w->client, sizeof(w->client), ws->client, sizeof(ws->client));
+                }
+                copy_str(w->vhost, sizeof(w->vhost), ws->vhost, sizeof(ws->vhost));
+                copy_str(w->request, sizeof(w->request), ws->request, sizeof(ws->request));
+                copy_str(w->protocol, sizeof(w->protocol), ws->protocol, sizeof(ws->protocol));
+            }
             s->total_accesses += ws->access_count;
             s->total_kbytes += (uint64_t)ws->bytes_served;
             s->total_duration_ms += (uint64_t)(ws->duration / 1000);
@@ -701,7 +723,7 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
     h->dead = 0;
     s = sb_sample_create(p);
     s->ts = apr_time_now();
-    sb_sample_alloc(s, p, h->server_limit * h->thread_limit, h->server_limit);
+    sb_sample_alloc_uninit(s, p, h->server_limit * h->thread_limit, h->server_limit);
     decode(h, s);
 
     if (h->nsamples > 0 && !(h->events & SB_SHM_EV_REATTACHED)) {
