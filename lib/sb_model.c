@@ -1548,7 +1548,8 @@ static int plan_slots(planning_t *g)
             " measured: %s s.)\n", secs(&g->nb, at_cur.hold_s), num(&g->nb, g->in.kat, 2),
             secs(&g->nb, hist_mean(g->in.hold)));
     }
-    if (plan->overloaded && isfinite(g->in.busy_slots_mean) && isfinite(g->in.accepted_mean)
+    if (plan->overloaded && mpm != SB_MPM_EVENT && isfinite(g->in.busy_slots_mean)
+        && isfinite(g->in.accepted_mean)
         && g->in.accepted_mean > 0 && g->k > 0) {
         sb_model_hold_t at_cur;
         sb_model_hold_time(&g->in, g->in.kat, &at_cur);
