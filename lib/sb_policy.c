@@ -19,6 +19,7 @@ void sb_policy_defaults(sb_policy_t *po)
     po->spike_minutes = 3;
     po->spike_ratio = 1.5;
     po->overload = 0;
+    po->allow_stop_start = 0;
 }
 
 void sb_policy_recent_add(sb_policy_recent_t *r, int64_t ts, double conn_per_s,
@@ -209,6 +210,38 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
             && (mpm == SB_MPM_PREFORK || cur->threads_per_child <= 0
                 || cur->threads_per_child == rec->threads_per_child)) {
             d->server_limit = cur->server_limit;
+        }
+    }
+    if (po->overload && !po->allow_stop_start && cur->server_limit > 0
+        && d->server_limit > cur->server_limit
+        && (mpm == SB_MPM_PREFORK || cur->threads_per_child <= 0
+            || cur->threads_per_child == rec->threads_per_child)) {
+        /* a graceful reload cannot grow ServerLimit: the largest step it
+         * can take, the running ServerLimit's headroom kept */
+        long sl = cur->server_limit, cap;
+        if (mpm == SB_MPM_PREFORK) {
+            cap = (long)floor((double)sl / (1 + cfg->server_limit_headroom));
+            if (cap >= sl) {
+                cap = sl - 1;
+            }
+        }
+        else {
+            long spare = (long)ceil((double)sl * cfg->server_limit_headroom
+                                    / (1 + cfg->server_limit_headroom) - 1e-9);
+            cap = (sl - (spare < 1 ? 1 : spare)) * multiple;
+        }
+        if (cap > cur->max_request_workers && cap < next_mrw) {
+            *log = apr_psprintf(p, "%sMaxRequestWorkers: %ld capped at %ld, what the running"
+                                " ServerLimit %ld holds with its headroom (a larger one needs"
+                                " a stop and start: --allow-stop-start)\n", *log, next_mrw,
+                                cap, sl);
+            next_mrw = cap;
+            d->max_request_workers = (int)cap;
+            d->server_limit = (int)sl;
+            change = 1;
+        }
+        else if (next_mrw <= cap) {
+            d->server_limit = (int)sl;  /* it fits, with a little less headroom */
         }
     }
     if (next_mrw == cur->max_request_workers && cur->server_limit > 0

@@ -25,6 +25,11 @@ typedef struct {
                                  * since the last applied change: no minimum
                                  * interval, no queue-growth spike, and the
                                  * step bounds lifted towards the plan (0) */
+    int allow_stop_start;       /* 1: ServerLimit/ThreadLimit may grow (a stop
+                                 * and start); 0: in overload, MaxRequestWorkers
+                                 * is capped at what the running ServerLimit
+                                 * holds, so that a graceful reload can apply
+                                 * it (0) */
 } sb_policy_t;
 
 /* The defaults above. */
@@ -83,7 +88,8 @@ int sb_policy_value(const sb_policy_t *po, long cur, long rec, long multiple, lo
  * shrinks to the plan in one step (the plan, made from the arrivals, is
  * bounded by memory and ServerLimit): with the threshold the only
  * hysteresis, an overload is resolved in the first cycle whose estimates
- * hold, and each further cycle plans from the data since the change
+ * hold (without po->allow_stop_start, capped at what the running
+ * ServerLimit holds, with its headroom), and each further cycle plans from the data since the change
  * (sbtune(8): at most three cycles).  *log (from p) gets the reasoning,
  * one line per setting.  Returns 1 when something changes, 0 when every difference is
  * under the threshold.

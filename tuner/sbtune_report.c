@@ -275,6 +275,7 @@ static int decide_and_apply(flow_t *f, apr_pool_t *p)
 
     memset(&dc, 0, sizeof(dc));
     f->hy.overload = f->plan->overloaded;
+    f->hy.allow_stop_start = f->ao.allow_stop_start;
     if (f->hy.overload) {
         log = apr_psprintf(p, "overload, planned from the %d minute(s) %s: no minimum interval,"
                            " no queue-growth spike check\n", f->in.minutes,

@@ -366,6 +366,23 @@ START_TEST(next_prefork)
     ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
     ck_assert_int_eq(d.max_request_workers, 400);
     ck_assert_ptr_nonnull(strstr(log, "overload, no step bound"));
+    /* ServerLimit cannot grow in a graceful reload: capped at what the
+     * running 100 holds with its 25 % headroom (80), unless a stop and
+     * start is allowed */
+    log = apr_pstrdup(pool, "");
+    prefork_plan(&plan, 5, 400);
+    cur.max_request_workers = 50;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 80);
+    ck_assert_int_eq(d.server_limit, 100);
+    ck_assert_ptr_nonnull(strstr(log, "capped at 80"));
+    log = apr_pstrdup(pool, "");
+    po.allow_stop_start = 1;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 400);
+    ck_assert_int_eq(d.server_limit, 400);     /* the plan's */
+    po.allow_stop_start = 0;
+    cur.max_request_workers = 100;
     /* a shrink keeps its bound even then */
     log = apr_pstrdup(pool, "");
     prefork_plan(&plan, 5, 20);
