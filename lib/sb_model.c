@@ -410,6 +410,8 @@ typedef struct {
     double conn;                /* arrivals */
     double req;
     double accepted;            /* NaN: not recorded (history before schema 2) */
+    double w;                   /* seconds the minute's means cover: a partial
+                                 * minute (the agent started or stopped) weighs less */
 } minute_rate_t;
 
 struct sb_model_history {
@@ -455,6 +457,7 @@ apr_status_t sb_model_history_add(sb_model_history_t *h, const sb_hist_minute_t 
         r->conn = row->conn_per_s_mean;
         r->req = row->req_per_s_mean;
         r->accepted = row->accepted_per_s_mean;
+        r->w = row->seconds > 0 && row->seconds < 60 ? row->seconds : 60;
         if (row->listen_queue_max > 0 || row->refused > 0) {
             h->queued++;
             if (row->busy_max >= 0
@@ -519,17 +522,17 @@ static int by_ts(const void *a, const void *b)
  * recorded it). */
 static void busy_accepted(const minute_rate_t *r, int n, sb_model_inputs_t *in, int64_t width)
 {
-    double sum = 0;
-    int i, k = 0;
+    double sum = 0, w = 0;
+    int i;
 
     for (i = 0; i < n; i++) {
         if (r[i].ts >= in->busy_start_ts && r[i].ts < in->busy_start_ts + width
             && isfinite(r[i].accepted)) {
-            sum += r[i].accepted;
-            k++;
+            sum += r[i].accepted * r[i].w;
+            w += r[i].w;
         }
     }
-    in->busy_accepted_per_s = k ? sum / k : NAN;
+    in->busy_accepted_per_s = w > 0 ? sum / w : NAN;
 }
 
 void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_t *cfg,
@@ -538,8 +541,7 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     minute_rate_t *r = (minute_rate_t *)h->rates->elts;
     int n = h->rates->nelts, i, j = 0, need, best_n = 0;
     int64_t width = (int64_t)(cfg->busy_window_min > 0 ? cfg->busy_window_min : 60) * 60;
-    double sum = 0, rsum = 0, best = -1, best_req = NAN;
-    int rn = 0;
+    double sum = 0, rsum = 0, best = -1, best_req = NAN, ws = 0, rw = 0;
     int64_t best_ts = 0;
 
     in->from_history = 1;
@@ -568,14 +570,15 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->last_ts = r[n - 1].ts;
     if (r[n - 1].ts + 60 - r[0].ts <= width) {
         for (i = 0; i < n; i++) {
-            sum += r[i].conn;
+            sum += r[i].conn * r[i].w;
+            ws += r[i].w;
             if (isfinite(r[i].req)) {
-                rsum += r[i].req;
-                rn++;
+                rsum += r[i].req * r[i].w;
+                rw += r[i].w;
             }
         }
-        in->busy_conn_per_s = sum / n;
-        in->busy_req_per_s = rn ? rsum / rn : NAN;
+        in->busy_conn_per_s = sum / ws;
+        in->busy_req_per_s = rw > 0 ? rsum / rw : NAN;
         in->busy_start_ts = r[0].ts;
         in->busy_minutes = n;
         busy_accepted(r, n, in, width);
@@ -588,32 +591,35 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     /* windows [r[i].ts, r[i].ts + width): sums kept while both ends advance */
     for (i = 0; i < n; i++) {
         while (j < n && r[j].ts < r[i].ts + width) {
-            sum += r[j].conn;
+            sum += r[j].conn * r[j].w;
+            ws += r[j].w;
             if (isfinite(r[j].req)) {
-                rsum += r[j].req;
-                rn++;
+                rsum += r[j].req * r[j].w;
+                rw += r[j].w;
             }
             j++;
         }
-        if (j - i >= need && sum / (j - i) > best) {
-            best = sum / (j - i);
+        if (j - i >= need && sum / ws > best) {
+            best = sum / ws;
             best_n = j - i;
             best_ts = r[i].ts;
-            best_req = rn ? rsum / rn : NAN;
+            best_req = rw > 0.5 ? rsum / rw : NAN;
         }
-        sum -= r[i].conn;
+        sum -= r[i].conn * r[i].w;
+        ws -= r[i].w;
         if (isfinite(r[i].req)) {
-            rsum -= r[i].req;
-            rn--;
+            rsum -= r[i].req * r[i].w;
+            rw -= r[i].w;
         }
     }
     if (best_n == 0) {
         /* too sparse for any full window: the mean of everything */
-        sum = 0;
+        sum = ws = 0;
         for (i = 0; i < n; i++) {
-            sum += r[i].conn;
+            sum += r[i].conn * r[i].w;
+            ws += r[i].w;
         }
-        best = sum / n;
+        best = sum / ws;
         best_n = n;
         best_ts = r[0].ts;
     }

@@ -202,8 +202,10 @@ apr_status_t sb_model_history_minute_cb(void *baton, const sb_hist_minute_t *row
  * Fill in (from sb_model_inputs_init() first, then from the minutes): the
  * busiest window is the busy_window_min-minute span (by timestamps, gaps in
  * the history included) with the highest mean of per-minute
- * conn_per_s_mean among windows holding at least half that many minutes
- * (all minutes when the history is shorter).  The histograms point into h.
+ * conn_per_s_mean (each minute weighted by the seconds it covers: a
+ * partial minute, the agent starting or stopping in it, weighs less)
+ * among windows holding at least half that many minutes (all minutes when
+ * the history is shorter).  The histograms point into h.
  * kat, keepalive and mem_total_bytes are the caller's (the history does not
  * hold them).
  */

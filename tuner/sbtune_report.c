@@ -41,8 +41,8 @@ static void usage(FILE *out)
             " data (what is missing is\nprinted).  With --apply: 0 no change (under the"
             " threshold, or already in force),\n10 changed and verified, 11 recommendation"
             " only (a spike, the minimum interval,\n--dry-run), 4 and 5 as above (nothing"
-            " applied; 5 is silent with --cron), and\napply's 1, 3, 12, 13, 14, 15.  See"
-            " sbtune(8).\n");
+            " applied; 5 is silent with --cron unless\nhttpd is overloaded), and apply's 1,"
+            " 3, 12, 13, 14, 15.  See sbtune(8).\n");
 }
 
 static const sbtune_cmd_t report_cmd = { "report", SB_PROG_REPORT, usage };

@@ -682,6 +682,32 @@ START_TEST(history_busy_window_and_plan)
 }
 END_TEST
 
+START_TEST(partial_minutes_weigh_less)
+{
+    sb_model_config_t cfg;
+    sb_model_inputs_t in;
+    sb_model_history_t *h = sb_model_history_create(pool);
+    sb_hist_minute_t row;
+
+    sb_model_config_defaults(&cfg);
+    sb_hist_minute_init(&row, 1700000040);
+    row.seconds = 60;
+    row.conn_per_s_mean = 2;
+    row.accepted_per_s_mean = 1;
+    sb_model_history_add(h, &row);
+    /* the agent stopped 6 s into the next minute, during a burst */
+    sb_hist_minute_init(&row, 1700000100);
+    row.seconds = 6;
+    row.conn_per_s_mean = 10;
+    row.accepted_per_s_mean = 10;
+    sb_model_history_add(h, &row);
+    sb_model_inputs_init(&in);
+    sb_model_history_inputs(h, &cfg, &in);
+    ck_assert_double_eq_tol(in.busy_conn_per_s, (2.0 * 60 + 10 * 6) / 66, 1e-9);
+    ck_assert_double_eq_tol(in.busy_accepted_per_s, (1.0 * 60 + 10 * 6) / 66, 1e-9);
+}
+END_TEST
+
 START_TEST(too_little_data)
 {
     sb_model_config_t cfg;
@@ -930,6 +956,7 @@ int main(void)
     tcase_add_test(p, hysteresis);
     tcase_add_test(p, history_busy_window_and_plan);
     tcase_add_test(p, too_little_data);
+    tcase_add_test(p, partial_minutes_weigh_less);
     tcase_add_test(p, overload_plans_with_partial_data);
     tcase_add_test(p, no_overload_too_little_data);
     suite_add_tcase(s, p);
