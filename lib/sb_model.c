@@ -296,6 +296,7 @@ void sb_model_inputs_init(sb_model_inputs_t *in)
     in->listen_queue_max = -1;
     in->listen_overflows = -1;
     in->queued_busy_min = -1;
+    in->queued_share = NAN;
     in->busy_slots_mean = NAN;
     in->accepted_mean = NAN;
     in->served_req_per_conn = NAN;
@@ -421,6 +422,7 @@ struct sb_model_history {
     double peak;
     int64_t pss_max, mem_avail_min, lq_max, overflows, refused;
     int queued;                 /* minutes with a queue or refused attempts */
+    double queued_w, rate_w;    /* their seconds; the seconds of all minutes with a rate */
     int64_t queued_busy_min;
     double busy_sum, acc_sum, req_served, conn_accepted;
     int busy_n, acc_n;
@@ -458,8 +460,10 @@ apr_status_t sb_model_history_add(sb_model_history_t *h, const sb_hist_minute_t 
         r->req = row->req_per_s_mean;
         r->accepted = row->accepted_per_s_mean;
         r->w = row->seconds > 0 && row->seconds < 60 ? row->seconds : 60;
+        h->rate_w += r->w;
         if (row->listen_queue_max > 0 || row->refused > 0) {
             h->queued++;
+            h->queued_w += r->w;
             if (row->busy_max >= 0
                 && (h->queued_busy_min < 0 || row->busy_max < h->queued_busy_min)) {
                 h->queued_busy_min = row->busy_max;
@@ -558,6 +562,7 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->listen_overflows = h->overflows;
     in->refused = h->refused;
     in->queued_minutes = h->queued;
+    in->queued_share = h->rate_w > 0 ? h->queued_w / h->rate_w : NAN;
     in->queued_busy_min = h->queued_busy_min;
     in->busy_slots_mean = h->busy_n ? h->busy_sum / h->busy_n : NAN;
     in->accepted_mean = h->acc_n ? h->acc_sum / h->acc_n : NAN;
@@ -1280,7 +1285,7 @@ int sb_model_overload(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
         words[0] = '\0';
     }
     if (!in->from_history || in->minutes <= 0 || in->queued_minutes < overload_minutes(cfg)
-        || in->queued_minutes < SB_MODEL_OVERLOAD_SHARE * in->minutes) {
+        || !(in->queued_share >= SB_MODEL_OVERLOAD_SHARE)) {
         return 0;
     }
     refused = in->refused > 0;
@@ -1291,8 +1296,9 @@ int sb_model_overload(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
     if (!refused && !full && !short_acc) {
         return 0;
     }
-    say(words, len, "an accept queue in %d of the %d minutes (up to %s clients)",
-        in->queued_minutes, in->minutes, num(&nb, (double)in->listen_queue_max, 0));
+    say(words, len, "an accept queue in %d of the %d minutes, %s of the time (up to %s"
+        " clients)", in->queued_minutes, in->minutes, pct(&nb, in->queued_share),
+        num(&nb, (double)in->listen_queue_max, 0));
     if (full) {
         say(words, len, ", every slot busy in each of them (MaxRequestWorkers %d)",
             cur->max_request_workers);

@@ -165,6 +165,8 @@ typedef struct {
                                  * full; -1 unknown */
     /* evidence of overload (history) */
     int queued_minutes;         /* minutes with an accept queue or refused attempts */
+    double queued_share;        /* their share of the time (each minute weighted
+                                 * by its seconds); NaN unknown */
     int64_t queued_busy_min;    /* the lowest busy_max of those minutes; -1 unknown */
     double busy_slots_mean;     /* busy slots, mean over the minutes; NaN unknown */
     double accepted_mean;       /* accepted connections/s, mean over the same
@@ -386,7 +388,8 @@ sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inp
 /*
  * The overload rule: the history (in->from_history) shows httpd in
  * trouble, not merely busy.  An accept queue (or refused attempts) in at
- * least SB_MODEL_OVERLOAD_SHARE of the minutes with a rate, and in at least
+ * least SB_MODEL_OVERLOAD_SHARE of the time (the minutes with a rate,
+ * weighted by the seconds they cover), and in at least
  * min(cfg->min_minutes, SB_MODEL_OVERLOAD_MINUTES) minutes, together with
  * one of: refused attempts; every slot busy in each of those minutes
  * (prefork and worker: busy_max >= the current MaxRequestWorkers, cur may

@@ -544,6 +544,7 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
                         ? f->in.pss_per_worker_bytes : SB_UNKNOWN);
     sb_json_int_or_null(j, "listen_queue_max", f->in.listen_queue_max);
     sb_json_int(j, "queued_minutes", f->in.queued_minutes);
+    sb_json_double(j, "queued_share", f->in.queued_share);
     sb_json_double(j, "queue_wait_s", f->in.listen_queue_max > 0
                    && f->in.busy_accepted_per_s > 0
                    ? (double)f->in.listen_queue_max / f->in.busy_accepted_per_s : NAN);
