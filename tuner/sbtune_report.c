@@ -7,10 +7,12 @@
  * connection, service and hold times, PSS per worker) and prints the plan
  * with its arithmetic, or says what data is missing.
  *
- * With --apply (or --format apache) the recommendation goes through the
- * policy (lib/sb_policy: a threshold, a bounded step per run, no change
- * during a spike, a minimum interval since the last applied change as
- * recorded in the history's changes table) and then to
+ * With --apply (or --format apache) the window starts at the last applied
+ * change recorded in the history's changes table (the settings in force),
+ * and the recommendation goes through the policy (lib/sb_policy: a
+ * threshold, a bounded step per run, no change during a spike, a minimum
+ * interval since the last applied change; in overload, sb_model_overload(),
+ * no interval and no step bound towards the plan) and then to
  * sbtune_apply_run(): the history -> snippet -> graceful -> verify flow
  * that cron runs (sbtune(8), "THE APPLY FLOW").
  */
