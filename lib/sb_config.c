@@ -99,7 +99,7 @@ const sb_config_opt_t sb_config_options[] = {
     { "async_factor", SB_CT_DOUBLE, P, OFF(async_factor), "2", 0, 1000, NULL, "F",
       "event AsyncRequestWorkerFactor", C },
     { "server_limit_headroom", SB_CT_DOUBLE, P, OFF(server_limit_headroom), "0.25", 0, 10,
-      NULL, "F", "worker/event: spare ServerLimit for finishing processes, share (at least 1)",
+      NULL, "F", "spare ServerLimit for gracefully finishing processes, share (at least 1)",
       C },
     { "spike_factor", SB_CT_DOUBLE, P | R, OFF(spike_factor), "2.5", 1, 100, NULL, "F",
       "worst spike / busy-period mean: the design rate is F x the busiest-hour mean", 0 },

@@ -295,6 +295,12 @@ void sb_model_inputs_init(sb_model_inputs_t *in)
     in->mem_available_min_bytes = -1;
     in->listen_queue_max = -1;
     in->listen_overflows = -1;
+    in->queued_busy_min = -1;
+    in->queued_share = NAN;
+    in->busy_slots_mean = NAN;
+    in->accepted_mean = NAN;
+    in->served_req_per_conn = NAN;
+    in->req_per_conn_est = NAN;
 }
 
 /* ------------------------------------------------------------------ histograms */
@@ -405,6 +411,8 @@ typedef struct {
     double conn;                /* arrivals */
     double req;
     double accepted;            /* NaN: not recorded (history before schema 2) */
+    double w;                   /* seconds the minute's means cover: a partial
+                                 * minute (the agent started or stopped) weighs less */
 } minute_rate_t;
 
 struct sb_model_history {
@@ -413,6 +421,11 @@ struct sb_model_history {
     int has_gap, has_close, has_rpc, has_service, has_hold;
     double peak;
     int64_t pss_max, mem_avail_min, lq_max, overflows, refused;
+    int queued;                 /* minutes with a queue or refused attempts */
+    double queued_w, rate_w;    /* their seconds; the seconds of all minutes with a rate */
+    int64_t queued_busy_min;
+    double busy_sum, acc_sum, req_served, conn_accepted;
+    int busy_n, acc_n;
 };
 
 sb_model_history_t *sb_model_history_create(apr_pool_t *p)
@@ -426,6 +439,7 @@ sb_model_history_t *sb_model_history_create(apr_pool_t *p)
     h->lq_max = -1;
     h->overflows = -1;
     h->refused = -1;
+    h->queued_busy_min = -1;
     return h;
 }
 
@@ -445,6 +459,29 @@ apr_status_t sb_model_history_add(sb_model_history_t *h, const sb_hist_minute_t 
         r->conn = row->conn_per_s_mean;
         r->req = row->req_per_s_mean;
         r->accepted = row->accepted_per_s_mean;
+        r->w = row->seconds > 0 && row->seconds < 60 ? row->seconds : 60;
+        h->rate_w += r->w;
+        if (row->listen_queue_max > 0 || row->refused > 0) {
+            h->queued++;
+            h->queued_w += r->w;
+            if (row->busy_max >= 0
+                && (h->queued_busy_min < 0 || row->busy_max < h->queued_busy_min)) {
+                h->queued_busy_min = row->busy_max;
+            }
+        }
+        if (isfinite(row->busy_mean)) {
+            h->busy_sum += row->busy_mean;
+            h->busy_n++;
+        }
+        if (isfinite(row->accepted_per_s_mean)) {
+            double secs = row->seconds > 0 ? row->seconds : 60;
+            h->acc_sum += row->accepted_per_s_mean;
+            h->acc_n++;
+            if (isfinite(row->req_per_s_mean)) {
+                h->req_served += row->req_per_s_mean * secs;
+                h->conn_accepted += row->accepted_per_s_mean * secs;
+            }
+        }
     }
     if (row->refused >= 0) {
         h->refused = (h->refused < 0 ? 0 : h->refused) + row->refused;
@@ -489,17 +526,17 @@ static int by_ts(const void *a, const void *b)
  * recorded it). */
 static void busy_accepted(const minute_rate_t *r, int n, sb_model_inputs_t *in, int64_t width)
 {
-    double sum = 0;
-    int i, k = 0;
+    double sum = 0, w = 0;
+    int i;
 
     for (i = 0; i < n; i++) {
         if (r[i].ts >= in->busy_start_ts && r[i].ts < in->busy_start_ts + width
             && isfinite(r[i].accepted)) {
-            sum += r[i].accepted;
-            k++;
+            sum += r[i].accepted * r[i].w;
+            w += r[i].w;
         }
     }
-    in->busy_accepted_per_s = k ? sum / k : NAN;
+    in->busy_accepted_per_s = w > 0 ? sum / w : NAN;
 }
 
 void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_t *cfg,
@@ -508,8 +545,7 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     minute_rate_t *r = (minute_rate_t *)h->rates->elts;
     int n = h->rates->nelts, i, j = 0, need, best_n = 0;
     int64_t width = (int64_t)(cfg->busy_window_min > 0 ? cfg->busy_window_min : 60) * 60;
-    double sum = 0, rsum = 0, best = -1, best_req = NAN;
-    int rn = 0;
+    double sum = 0, rsum = 0, best = -1, best_req = NAN, ws = 0, rw = 0;
     int64_t best_ts = 0;
 
     in->from_history = 1;
@@ -525,6 +561,12 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->listen_queue_max = h->lq_max;
     in->listen_overflows = h->overflows;
     in->refused = h->refused;
+    in->queued_minutes = h->queued;
+    in->queued_share = h->rate_w > 0 ? h->queued_w / h->rate_w : NAN;
+    in->queued_busy_min = h->queued_busy_min;
+    in->busy_slots_mean = h->busy_n ? h->busy_sum / h->busy_n : NAN;
+    in->accepted_mean = h->acc_n ? h->acc_sum / h->acc_n : NAN;
+    in->served_req_per_conn = h->conn_accepted >= 1 ? h->req_served / h->conn_accepted : NAN;
     if (n == 0) {
         return;
     }
@@ -533,14 +575,15 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     in->last_ts = r[n - 1].ts;
     if (r[n - 1].ts + 60 - r[0].ts <= width) {
         for (i = 0; i < n; i++) {
-            sum += r[i].conn;
+            sum += r[i].conn * r[i].w;
+            ws += r[i].w;
             if (isfinite(r[i].req)) {
-                rsum += r[i].req;
-                rn++;
+                rsum += r[i].req * r[i].w;
+                rw += r[i].w;
             }
         }
-        in->busy_conn_per_s = sum / n;
-        in->busy_req_per_s = rn ? rsum / rn : NAN;
+        in->busy_conn_per_s = sum / ws;
+        in->busy_req_per_s = rw > 0 ? rsum / rw : NAN;
         in->busy_start_ts = r[0].ts;
         in->busy_minutes = n;
         busy_accepted(r, n, in, width);
@@ -553,32 +596,35 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
     /* windows [r[i].ts, r[i].ts + width): sums kept while both ends advance */
     for (i = 0; i < n; i++) {
         while (j < n && r[j].ts < r[i].ts + width) {
-            sum += r[j].conn;
+            sum += r[j].conn * r[j].w;
+            ws += r[j].w;
             if (isfinite(r[j].req)) {
-                rsum += r[j].req;
-                rn++;
+                rsum += r[j].req * r[j].w;
+                rw += r[j].w;
             }
             j++;
         }
-        if (j - i >= need && sum / (j - i) > best) {
-            best = sum / (j - i);
+        if (j - i >= need && sum / ws > best) {
+            best = sum / ws;
             best_n = j - i;
             best_ts = r[i].ts;
-            best_req = rn ? rsum / rn : NAN;
+            best_req = rw > 0.5 ? rsum / rw : NAN;
         }
-        sum -= r[i].conn;
+        sum -= r[i].conn * r[i].w;
+        ws -= r[i].w;
         if (isfinite(r[i].req)) {
-            rsum -= r[i].req;
-            rn--;
+            rsum -= r[i].req * r[i].w;
+            rw -= r[i].w;
         }
     }
     if (best_n == 0) {
         /* too sparse for any full window: the mean of everything */
-        sum = 0;
+        sum = ws = 0;
         for (i = 0; i < n; i++) {
-            sum += r[i].conn;
+            sum += r[i].conn * r[i].w;
+            ws += r[i].w;
         }
-        best = sum / n;
+        best = sum / ws;
         best_n = n;
         best_ts = r[0].ts;
     }
@@ -594,7 +640,15 @@ void sb_model_history_inputs(const sb_model_history_t *h, const sb_model_config_
 
 static int have_hists(const sb_model_inputs_t *in)
 {
-    return hist_ok(in->req_per_conn) && hist_ok(in->service);
+    return (hist_ok(in->req_per_conn) || isfinite(in->req_per_conn_est))
+           && hist_ok(in->service);
+}
+
+/* Requests per connection: the estimate where the plan made one, else
+ * the measured mean. */
+static double req_per_conn(const sb_model_inputs_t *in)
+{
+    return isfinite(in->req_per_conn_est) ? in->req_per_conn_est : hist_mean(in->req_per_conn);
 }
 
 double sb_model_hold_time(const sb_model_inputs_t *in, double kat, sb_model_hold_t *parts)
@@ -610,7 +664,7 @@ double sb_model_hold_time(const sb_model_inputs_t *in, double kat, sb_model_hold
         goto out;
     }
     if (have_hists(in)) {
-        double r = hist_mean(in->req_per_conn), s = hist_mean(in->service);
+        double r = req_per_conn(in), s = hist_mean(in->service);
         double follow, k = kat, k0 = in->kat;
 
         if (r < 1) {
@@ -865,6 +919,16 @@ static long round_up(double v, long m)
     return (n + m - 1) / m * m;
 }
 
+/* Prefork: the children a graceful reload leaves finishing their
+ * connections hold scoreboard slots while their replacements start, so
+ * ServerLimit leaves room for them. */
+static long prefork_headroom(const sb_model_config_t *cfg, long mrw)
+{
+    long extra = (long)ceil((double)mrw * cfg->server_limit_headroom - 1e-9);
+
+    return extra < 1 ? 1 : extra;
+}
+
 /* Size mpm for KeepAliveTimeout k (0: KeepAlive Off) at the design rate.
  * Returns 0, or -1 when the hold time is unknown or the slots overflow. */
 static int size_mpm(const sb_model_config_t *cfg, sb_mpm_t mpm,
@@ -920,7 +984,7 @@ static int size_mpm(const sb_model_config_t *cfg, sb_mpm_t mpm,
     s->max_request_workers = (int)mrw;
     if (mpm == SB_MPM_PREFORK) {
         s->processes = (int)mrw;
-        s->server_limit = (int)mrw;
+        s->server_limit = (int)(mrw + prefork_headroom(cfg, mrw));
     }
     else {
         long procs = mrw / tpc, extra = (long)ceil(procs * cfg->server_limit_headroom - 1e-9);
@@ -956,7 +1020,8 @@ static void cap_sizing(const sb_model_config_t *cfg, sb_mpm_t mpm, sb_model_sizi
     }
     s->max_request_workers = (int)mrw;
     if (mpm == SB_MPM_PREFORK) {
-        s->processes = s->server_limit = (int)mrw;
+        s->processes = (int)mrw;
+        s->server_limit = (int)(mrw + prefork_headroom(cfg, mrw));
     }
     else {
         long procs = mrw / tpc, extra = (long)ceil(procs * cfg->server_limit_headroom - 1e-9);
@@ -1103,8 +1168,11 @@ static void say_sizing(sb_model_plan_t *plan, const sb_model_config_t *cfg,
             num(&nb, s->slots - little_n, 0), pct(&nb, (s->slots - little_n) / little_n));
     }
     if (mpm == SB_MPM_PREFORK) {
-        say(t, tl, "%s prefork: MaxRequestWorkers %s, ServerLimit %s.\n", label,
-            num(&nb, s->max_request_workers, 0), num(&nb, s->server_limit, 0));
+        say(t, tl, "%s prefork: MaxRequestWorkers %s; ServerLimit %s = %s + %s for children"
+            " finishing gracefully after reloads.\n", label,
+            num(&nb, s->max_request_workers, 0), num(&nb, s->server_limit, 0),
+            num(&nb, s->max_request_workers, 0),
+            num(&nb, s->server_limit - s->max_request_workers, 0));
     }
     else {
         say(t, tl, "%s %s: MaxRequestWorkers %s = %s processes × ThreadsPerChild %d"
@@ -1179,12 +1247,81 @@ static int check_config(const sb_model_config_t *cfg, sb_model_plan_t *plan)
     return plan->missing[0] ? -1 : 0;
 }
 
-static int check_data(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
+static void say_estimated(sb_model_plan_t *plan, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void say_estimated(sb_model_plan_t *plan, const char *fmt, ...)
+{
+    apr_size_t used = strlen(plan->estimated);
+    va_list ap;
+
+    if (used) {
+        say(plan->estimated, sizeof(plan->estimated), "; ");
+        used = strlen(plan->estimated);
+    }
+    if (used + 1 >= sizeof(plan->estimated)) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(plan->estimated + used, sizeof(plan->estimated) - used, fmt, ap);
+    va_end(ap);
+}
+
+static int overload_minutes(const sb_model_config_t *cfg)
+{
+    int need = cfg->min_minutes < SB_MODEL_OVERLOAD_MINUTES ? cfg->min_minutes
+        : SB_MODEL_OVERLOAD_MINUTES;
+
+    return need < 1 ? 1 : need;
+}
+
+int sb_model_overload(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
+                      const sb_model_current_t *cur, char *words, apr_size_t len)
+{
+    nums_t nb = { .next = 0 };
+    int full, refused, short_acc;
+
+    if (words && len) {
+        words[0] = '\0';
+    }
+    if (!in->from_history || in->minutes <= 0 || in->queued_minutes < overload_minutes(cfg)
+        || !(in->queued_share >= SB_MODEL_OVERLOAD_SHARE)) {
+        return 0;
+    }
+    refused = in->refused > 0;
+    full = cfg->mpm != SB_MPM_EVENT && cur && cur->max_request_workers > 0
+        && in->queued_busy_min >= cur->max_request_workers;
+    short_acc = isfinite(in->busy_accepted_per_s) && isfinite(in->busy_conn_per_s)
+        && in->busy_accepted_per_s < 0.9 * in->busy_conn_per_s;
+    if (!refused && !full && !short_acc) {
+        return 0;
+    }
+    say(words, len, "an accept queue in %d of the %d minutes, %s of the time (up to %s"
+        " clients)", in->queued_minutes, in->minutes, pct(&nb, in->queued_share),
+        num(&nb, (double)in->listen_queue_max, 0));
+    if (full) {
+        say(words, len, ", every slot busy in each of them (MaxRequestWorkers %d)",
+            cur->max_request_workers);
+    }
+    if (short_acc) {
+        say(words, len, ", httpd accepting %s of the %s new clients/s arriving",
+            num(&nb, in->busy_accepted_per_s, 2), num(&nb, in->busy_conn_per_s, 2));
+    }
+    if (refused) {
+        say(words, len, ", %s attempts refused with the queue full",
+            num(&nb, (double)in->refused, 0));
+    }
+    return 1;
+}
+
+static int check_data(const sb_model_config_t *cfg, sb_model_inputs_t *in,
                       sb_model_plan_t *plan)
 {
     nums_t nb = { .next = 0 };
     int rate = (isfinite(in->busy_conn_per_s) && in->busy_conn_per_s > 0)
         || (isfinite(in->peak_conn_per_s) && in->peak_conn_per_s > 0);
+    int over = plan->overloaded;
+    int min_minutes = over ? overload_minutes(cfg) : cfg->min_minutes;
 
     if (!in->from_history) {
         if (!rate) {
@@ -1196,16 +1333,25 @@ static int check_data(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
         }
         return plan->missing[0] ? -1 : 0;
     }
-    if (in->minutes < cfg->min_minutes) {
+    if (in->minutes < min_minutes) {
         say_missing(plan, "only %d minutes of history with a connection rate (at least %d"
-                    " needed)", in->minutes, cfg->min_minutes);
+                    " needed)", in->minutes, min_minutes);
+    }
+    else if (over && in->minutes < cfg->min_minutes) {
+        say_estimated(plan, "%d minutes of history, not the %d asked for: in overload %d"
+                      " suffice, the next cycle has more", in->minutes, cfg->min_minutes,
+                      min_minutes);
     }
     else if (!rate) {
         say_missing(plan, "no new connections in %d minutes of history", in->minutes);
     }
     if (in->keepalive) {
         uint64_t g = in->gap ? in->gap->count : 0;
-        if (g < cfg->min_gaps) {
+        if (over && g > 0 && g < cfg->min_gaps) {
+            say_estimated(plan, "KeepAliveTimeout from the %s keep-alive gaps seen (%s asked"
+                          " for)", num(&nb, (double)g, 0), num(&nb, (double)cfg->min_gaps, 0));
+        }
+        else if (g < cfg->min_gaps) {
             say_missing(plan, "%s keep-alive gap observations (idle gaps followed by another"
                         " request; at least %s needed)", g ? num(&nb, (double)g, 0) : "no",
                         num(&nb, (double)cfg->min_gaps, 0));
@@ -1214,7 +1360,34 @@ static int check_data(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
             say_missing(plan, "the KeepAliveTimeout in force while the history was recorded");
         }
     }
-    if (!in->req_per_conn || in->req_per_conn->count < cfg->min_conns) {
+    if (over && (!in->req_per_conn || in->req_per_conn->count < cfg->min_conns)
+        && isfinite(in->served_req_per_conn)) {
+        /* the slots are never free between connections in overload, so
+         * few connections are counted; the ratio of what httpd served
+         * stands in (low when queued clients give up after one request) */
+        double r = in->served_req_per_conn, m = hist_mean(in->req_per_conn);
+        uint64_t c = in->req_per_conn ? in->req_per_conn->count : 0;
+        if (c > 0 && m > r) {
+            r = m;
+        }
+        in->req_per_conn_est = r < 1 ? 1 : r;
+        if (c > 0) {
+            say_estimated(plan, "requests per connection %s, the larger of the requests"
+                          " httpd served / the connections it accepted (%s; a lower bound"
+                          " while queued clients give up) and the mean of the %s"
+                          " connection(s) counted (%s; %s needed)",
+                          num(&nb, in->req_per_conn_est, 2),
+                          num(&nb, in->served_req_per_conn, 2), num(&nb, (double)c, 0),
+                          num(&nb, m, 2), num(&nb, (double)cfg->min_conns, 0));
+        }
+        else {
+            say_estimated(plan, "requests per connection %s: the requests httpd served /"
+                          " the connections it accepted (a lower bound while queued clients"
+                          " give up; no connection was counted, the slots are never free"
+                          " between connections)", num(&nb, in->req_per_conn_est, 2));
+        }
+    }
+    else if (!in->req_per_conn || in->req_per_conn->count < cfg->min_conns) {
         say_missing(plan, "requests per connection of %s connections (at least %s needed)",
                     in->req_per_conn && in->req_per_conn->count
                     ? num(&nb, (double)in->req_per_conn->count, 0) : "no",
@@ -1266,9 +1439,14 @@ static void say_uncertainty(sb_model_plan_t *plan, const sb_model_config_t *cfg,
         }
         return;
     }
+    if (plan->overloaded && plan->estimated[0]) {
+        say(u, ul, "In overload some inputs are estimated (see Estimated): the next cycle,"
+            " with the data recorded since this change, measures them.");
+    }
     if (plan->kat_censored) {
-        say(u, ul, "Gaps longer than the current KeepAliveTimeout were never seen: whether a"
-            " longer timeout would keep more requests on their connection is unknown.");
+        say(u, ul, "%sGaps longer than the current KeepAliveTimeout were never seen: whether a"
+            " longer timeout would keep more requests on their connection is unknown.",
+            u[0] ? " " : "");
     }
     if (in->listen_overflows > 0) {
         say(u, ul, "%s%s clients were refused (ListenOverflows) while the history was"
@@ -1381,6 +1559,18 @@ static int plan_slots(planning_t *g)
         say(g->t, g->tl, "(Cross-check: the model gives %s s per connection at the current %s s;"
             " measured: %s s.)\n", secs(&g->nb, at_cur.hold_s), num(&g->nb, g->in.kat, 2),
             secs(&g->nb, hist_mean(g->in.hold)));
+    }
+    if (plan->overloaded && mpm != SB_MPM_EVENT && isfinite(g->in.busy_slots_mean)
+        && isfinite(g->in.accepted_mean)
+        && g->in.accepted_mean > 0 && g->k > 0) {
+        sb_model_hold_t at_cur;
+        sb_model_hold_time(&g->in, g->in.kat, &at_cur);
+        say(g->t, g->tl, "(Cross-check, Little's law on httpd's side: %s busy slots / %s"
+            " connections/s accepted = %s s per accepted connection at the current %s s; the"
+            " model gives %s s.)\n", num(&g->nb, g->in.busy_slots_mean, 1),
+            num(&g->nb, g->in.accepted_mean, 2),
+            secs(&g->nb, g->in.busy_slots_mean / g->in.accepted_mean),
+            num(&g->nb, g->in.kat, 2), secs(&g->nb, at_cur.hold_s));
     }
     say_sizing(plan, cfg, mpm, &plan->rec, "Slots:");
     return 0;
@@ -1580,6 +1770,17 @@ static void plan_restart(planning_t *g)
     if (mpm != SB_MPM_PREFORK && g->cur.thread_limit > plan->rec.thread_limit) {
         plan->rec.thread_limit = g->cur.thread_limit;
     }
+    if (g->cur.server_limit > plan->rec.server_limit
+        && (mpm == SB_MPM_PREFORK || g->cur.threads_per_child <= 0
+            || g->cur.threads_per_child == plan->rec.threads_per_child)) {
+        /* a graceful restart keeps the running ServerLimit anyway; the
+         * spare slots hold the processes that finish gracefully */
+        say(g->t, g->tl, "ServerLimit stays at the running %s (not lowered to %s: a reload"
+            " keeps it, and its spare slots hold the %s finishing gracefully).\n",
+            num(&g->nb, g->cur.server_limit, 0), num(&g->nb, plan->rec.server_limit, 0),
+            mpm == SB_MPM_PREFORK ? "children" : "processes");
+        plan->rec.server_limit = g->cur.server_limit;
+    }
     if (g->cur.server_limit > 0 && plan->rec.server_limit > g->cur.server_limit) {
         plan->needs_full_restart = 1;
         say(g->t, g->tl, "ServerLimit %s > the current %s: httpd ignores ServerLimit on every"
@@ -1603,12 +1804,22 @@ static void plan_restart(planning_t *g)
             mpm == SB_MPM_PREFORK ? SB_MODEL_PREFORK_MAX_SERVER_LIMIT
             : SB_MODEL_THREADED_MAX_SERVER_LIMIT);
     }
-    if (g->in.from_history && g->in.listen_queue_max > 0) {
+    if (g->in.from_history && (g->in.listen_queue_max > 0 || g->in.refused > 0)) {
         say(g->t, g->tl, "Evidence: the accept queue reached %s clients", num(&g->nb,
-            (double)g->in.listen_queue_max, 0));
-        if (g->in.listen_overflows > 0) {
-            say(g->t, g->tl, " and %s were refused",
-                num(&g->nb, (double)g->in.listen_overflows, 0));
+            (double)(g->in.listen_queue_max > 0 ? g->in.listen_queue_max : 0), 0));
+        if (g->in.listen_queue_max > 0 && isfinite(g->in.busy_accepted_per_s)
+            && g->in.busy_accepted_per_s > 0) {
+            say(g->t, g->tl, "; at the %s new clients/s httpd accepted, the last of them"
+                " waited about %s s for a slot (Little's law: queue ÷ accept rate)",
+                num(&g->nb, g->in.busy_accepted_per_s, 2),
+                secs(&g->nb, (double)g->in.listen_queue_max / g->in.busy_accepted_per_s));
+        }
+        if (g->in.refused > 0) {
+            say(g->t, g->tl, "; %s attempts were refused with httpd's accept queue full",
+                num(&g->nb, (double)g->in.refused, 0));
+        }
+        else if (g->in.refused == 0) {
+            say(g->t, g->tl, "; none was refused");
         }
         say(g->t, g->tl, ".\n");
     }
@@ -1643,8 +1854,17 @@ sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inp
     if (check_config(cfg, plan) != 0) {
         return plan->status = SB_MODEL_EINVAL;
     }
+    plan->overloaded = sb_model_overload(cfg, &g.in, &g.cur, plan->overload,
+                                         sizeof(plan->overload));
     if (check_data(cfg, &g.in, plan) != 0) {
         return plan->status = SB_MODEL_NODATA;
+    }
+    if (plan->overloaded) {
+        say(g.t, g.tl, "Overload: %s.  The plan is made from the arrivals, not from what"
+            " httpd accepted.\n", plan->overload);
+        if (plan->estimated[0]) {
+            say(g.t, g.tl, "Estimated: %s.\n", plan->estimated);
+        }
     }
     plan_design_rate(&g);
     if (plan_kat(&g) != 0 || plan_slots(&g) != 0 || plan_memory(&g) != 0) {

@@ -37,6 +37,12 @@
 #define SB_MODEL_THREADED_MAX_SERVER_LIMIT 20000
 #define SB_MODEL_MAX_THREAD_LIMIT 100000
 
+/* The overload rule (sb_model_overload()): an accept queue or refused
+ * attempts in at least this share of the minutes, and in at least
+ * min(min_minutes, SB_MODEL_OVERLOAD_MINUTES) of them. */
+#define SB_MODEL_OVERLOAD_SHARE 0.5
+#define SB_MODEL_OVERLOAD_MINUTES 5
+
 /* Largest slot count sb_model_slots_for() searches. */
 #define SB_MODEL_MAX_SLOTS 10000000
 
@@ -86,8 +92,10 @@ typedef struct {
     int max_kat;                /* longest to recommend; 0: the current one */
     int threads_per_child;      /* worker/event (default 25) */
     double async_factor;        /* AsyncRequestWorkerFactor (default 2) */
-    double server_limit_headroom; /* worker/event: extra processes as a share
-                                 * of the needed ones, at least 1 (default 0.25) */
+    double server_limit_headroom; /* extra processes (prefork: children) as a
+                                 * share of the needed ones, at least 1, for
+                                 * those finishing gracefully after a reload
+                                 * (default 0.25) */
     double mem_share;           /* share of MemTotal for httpd (default 0.75) */
     int64_t mem_reserve_bytes;  /* taken off for other services (default 0) */
     int64_t mem_budget_bytes;   /* > 0: the budget itself, share and reserve unused */
@@ -155,6 +163,20 @@ typedef struct {
     int64_t listen_overflows;
     int64_t refused;            /* attempts refused while httpd's queue was
                                  * full; -1 unknown */
+    /* evidence of overload (history) */
+    int queued_minutes;         /* minutes with an accept queue or refused attempts */
+    double queued_share;        /* their share of the time (each minute weighted
+                                 * by its seconds); NaN unknown */
+    int64_t queued_busy_min;    /* the lowest busy_max of those minutes; -1 unknown */
+    double busy_slots_mean;     /* busy slots, mean over the minutes; NaN unknown */
+    double accepted_mean;       /* accepted connections/s, mean over the same
+                                 * minutes; NaN unknown */
+    double served_req_per_conn; /* requests served / connections accepted over the
+                                 * window (a lower bound when queued clients give
+                                 * up); NaN unknown */
+    /* set by the plan: requests per connection estimated (overload) where
+     * the measured distribution is too thin; NaN: not estimated */
+    double req_per_conn_est;
 } sb_model_inputs_t;
 
 /* Everything unknown, keepalive on, from_history 0. */
@@ -182,8 +204,10 @@ apr_status_t sb_model_history_minute_cb(void *baton, const sb_hist_minute_t *row
  * Fill in (from sb_model_inputs_init() first, then from the minutes): the
  * busiest window is the busy_window_min-minute span (by timestamps, gaps in
  * the history included) with the highest mean of per-minute
- * conn_per_s_mean among windows holding at least half that many minutes
- * (all minutes when the history is shorter).  The histograms point into h.
+ * conn_per_s_mean (each minute weighted by the seconds it covers: a
+ * partial minute, the agent starting or stopping in it, weighs less)
+ * among windows holding at least half that many minutes (all minutes when
+ * the history is shorter).  The histograms point into h.
  * kat, keepalive and mem_total_bytes are the caller's (the history does not
  * hold them).
  */
@@ -317,6 +341,9 @@ void sb_model_sizing_directives(sb_directives_t *d, const sb_model_sizing_t *s,
 typedef struct {
     sb_model_status_t status;
     sb_mpm_t mpm;
+    int overloaded;             /* the overload rule holds (sb_model_overload()) */
+    char overload[SB_MODEL_NOTE_MAX];   /* its evidence, in words */
+    char estimated[SB_MODEL_NOTE_MAX];  /* inputs estimated or bounded, and how */
     sb_model_sizing_t rec;      /* the recommendation (the fallback on NOFIT) */
     int has_event_alt;          /* NOFIT on prefork/worker: event sizing below */
     sb_model_sizing_t event_alt;
@@ -344,12 +371,33 @@ typedef struct {
  * the timeout down to cfg->min_kat when that lets the slots fit, else the
  * fallback (KeepAlive Off for prefork and worker, with the event MPM's
  * sizing alongside); needs_full_restart against cur.
+ * In overload (sb_model_overload(); plan->overloaded) the history may be
+ * thinner: min(min_minutes, SB_MODEL_OVERLOAD_MINUTES) minutes, any
+ * keep-alive gaps at all, and the requests per connection estimated as
+ * in->served_req_per_conn where fewer than min_conns connections were
+ * counted; plan->estimated names each estimate.  ServerLimit is never
+ * below the current one, and prefork's leaves server_limit_headroom (at
+ * least one) for children finishing gracefully after a reload.
  * Returns plan->status: SB_MODEL_OK, SB_MODEL_NOFIT, SB_MODEL_NODATA or
  * SB_MODEL_EINVAL (plan->missing says what is missing or wrong; no
  * recommendation then).
  */
 sb_model_status_t sb_model_plan(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
                                 const sb_model_current_t *cur, sb_model_plan_t *plan);
+
+/*
+ * The overload rule: the history (in->from_history) shows httpd in
+ * trouble, not merely busy.  An accept queue (or refused attempts) in at
+ * least SB_MODEL_OVERLOAD_SHARE of the time (the minutes with a rate,
+ * weighted by the seconds they cover), and in at least
+ * min(cfg->min_minutes, SB_MODEL_OVERLOAD_MINUTES) minutes, together with
+ * one of: refused attempts; every slot busy in each of those minutes
+ * (prefork and worker: busy_max >= the current MaxRequestWorkers, cur may
+ * be NULL: unknown); httpd accepting under 90 % of the arrivals.  Returns
+ * 1 with the evidence in words (may be NULL), else 0.
+ */
+int sb_model_overload(const sb_model_config_t *cfg, const sb_model_inputs_t *in,
+                      const sb_model_current_t *cur, char *words, apr_size_t len);
 
 /*
  * Capacity of n slots at a hold time of hold_s: *littles_rate = n / hold

@@ -18,6 +18,8 @@ void sb_policy_defaults(sb_policy_t *po)
     po->min_interval_s = 3600;
     po->spike_minutes = 3;
     po->spike_ratio = 1.5;
+    po->overload = 0;
+    po->allow_stop_start = 0;
 }
 
 void sb_policy_recent_add(sb_policy_recent_t *r, int64_t ts, double conn_per_s,
@@ -77,7 +79,7 @@ int sb_policy_spike(const sb_policy_t *po, const sb_policy_recent_t *r, double b
                  busy);
         return 1;
     }
-    if (po->spike_minutes >= 2 && po->spike_minutes < SB_POLICY_RECENT_MAX
+    if (!po->overload && po->spike_minutes >= 2 && po->spike_minutes < SB_POLICY_RECENT_MAX
         && avail > po->spike_minutes && queue_growing(r, po->spike_minutes)) {
         snprintf(words, len, "a spike: the accept queue grew in each of the last %d"
                  " minutes (to %" APR_INT64_T_FMT " clients)", po->spike_minutes,
@@ -91,7 +93,7 @@ int sb_policy_too_soon(const sb_policy_t *po, int64_t last_change, int64_t now,
                        char *words, apr_size_t len)
 {
     words[0] = '\0';
-    if (last_change <= 0 || po->min_interval_s <= 0
+    if (po->overload || last_change <= 0 || po->min_interval_s <= 0
         || (double)(now - last_change) >= po->min_interval_s) {
         return 0;
     }
@@ -112,6 +114,22 @@ int sb_policy_value(const sb_policy_t *po, long cur, long rec, long multiple, lo
     return change;
 }
 
+/* In overload: no step bound towards the plan where the plan relieves
+ * the overload (more workers, a shorter timeout); the other direction
+ * keeps its bound. */
+static int overload_value(const sb_policy_t *po, long cur, long rec, long multiple, long *next,
+                          const char *name, int relieves, char **log, apr_pool_t *p)
+{
+    sb_policy_t o = *po;
+
+    if (po->overload && relieves) {
+        o.step_up_pct = o.step_down_pct = 0;
+        *log = apr_psprintf(p, "%s%s: overload, no step bound towards the plan\n", *log,
+                            name);
+    }
+    return sb_policy_value(&o, cur, rec, multiple, next, name, log, p);
+}
+
 /* KeepAlive and KeepAliveTimeout: *next_kat is the timeout to write; the
  * plan is re-made at it when the step bound held it back. */
 static int next_keepalive(const sb_policy_t *po, const sb_model_config_t *cfg0,
@@ -123,8 +141,8 @@ static int next_keepalive(const sb_policy_t *po, const sb_model_config_t *cfg0,
 
     *next_kat = rec->kat;
     if (rec->keepalive && cur->keepalive == 1) {
-        change = sb_policy_value(po, cur->keepalive_timeout, rec->kat, 1, next_kat,
-                                 "KeepAliveTimeout", log, p);
+        change = overload_value(po, cur->keepalive_timeout, rec->kat, 1, next_kat,
+                                "KeepAliveTimeout", rec->kat < cur->keepalive_timeout, log, p);
         if (*next_kat != rec->kat) {
             sb_model_config_t cfg = *cfg0;
             sb_model_plan_t *again = apr_pcalloc(p, sizeof(*again));
@@ -167,8 +185,9 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
                             (int)next_mrw);
     }
     else {
-        change |= sb_policy_value(po, cur->max_request_workers, rec->max_request_workers,
-                                  multiple, &next_mrw, "MaxRequestWorkers", log, p);
+        change |= overload_value(po, cur->max_request_workers, rec->max_request_workers,
+                                 multiple, &next_mrw, "MaxRequestWorkers",
+                                 rec->max_request_workers > cur->max_request_workers, log, p);
     }
 
     sb_model_sizing_directives(d, rec, mpm);
@@ -178,13 +197,57 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
     d->max_request_workers = (int)next_mrw;
     if (next_mrw != rec->max_request_workers) {
         if (mpm == SB_MPM_PREFORK) {
-            d->server_limit = (int)next_mrw;
+            long extra = (long)ceil((double)next_mrw * cfg->server_limit_headroom - 1e-9);
+            d->server_limit = (int)(next_mrw + (extra < 1 ? 1 : extra));
         }
         else {
             int procs = (int)((next_mrw + multiple - 1) / multiple);
             d->server_limit = procs + (rec->server_limit - rec->processes > 0
                                        ? rec->server_limit - rec->processes : 1);
         }
+        /* never below the running one (a reload keeps it anyway) */
+        if (cur->server_limit > d->server_limit
+            && (mpm == SB_MPM_PREFORK || cur->threads_per_child <= 0
+                || cur->threads_per_child == rec->threads_per_child)) {
+            d->server_limit = cur->server_limit;
+        }
+    }
+    if (po->overload && !po->allow_stop_start && cur->server_limit > 0
+        && d->server_limit > cur->server_limit
+        && (mpm == SB_MPM_PREFORK || cur->threads_per_child <= 0
+            || cur->threads_per_child == rec->threads_per_child)) {
+        /* a graceful reload cannot grow ServerLimit: the largest step it
+         * can take, the running ServerLimit's headroom kept */
+        long sl = cur->server_limit, cap;
+        if (mpm == SB_MPM_PREFORK) {
+            cap = (long)floor((double)sl / (1 + cfg->server_limit_headroom));
+            if (cap >= sl) {
+                cap = sl - 1;
+            }
+        }
+        else {
+            long spare = (long)ceil((double)sl * cfg->server_limit_headroom
+                                    / (1 + cfg->server_limit_headroom) - 1e-9);
+            cap = (sl - (spare < 1 ? 1 : spare)) * multiple;
+        }
+        if (cap > cur->max_request_workers && cap < next_mrw) {
+            *log = apr_psprintf(p, "%sMaxRequestWorkers: %ld capped at %ld, what the running"
+                                " ServerLimit %ld holds with its headroom (a larger one needs"
+                                " a stop and start: --allow-stop-start)\n", *log, next_mrw,
+                                cap, sl);
+            next_mrw = cap;
+            d->max_request_workers = (int)cap;
+            d->server_limit = (int)sl;
+            change = 1;
+        }
+        else if (next_mrw <= cap) {
+            d->server_limit = (int)sl;  /* it fits, with a little less headroom */
+        }
+    }
+    if (next_mrw == cur->max_request_workers && cur->server_limit > 0
+        && (mpm == SB_MPM_PREFORK || cur->threads_per_child <= 0
+            || cur->threads_per_child == rec->threads_per_child)) {
+        d->server_limit = cur->server_limit;    /* the slots stay: so does ServerLimit */
     }
     return change;
 }

@@ -20,6 +20,16 @@ typedef struct {
     double min_interval_s;      /* least time since the last applied change (3600) */
     int spike_minutes;          /* minutes that make "now"; 0: no spike check (3) */
     double spike_ratio;         /* a spike: above this x the busiest-window mean (1.5) */
+    int overload;               /* 1: the plan found httpd overloaded
+                                 * (sb_model_overload()) in the history recorded
+                                 * since the last applied change: no minimum
+                                 * interval, no queue-growth spike, and the
+                                 * step bounds lifted towards the plan (0) */
+    int allow_stop_start;       /* 1: ServerLimit/ThreadLimit may grow (a stop
+                                 * and start); 0: in overload, MaxRequestWorkers
+                                 * is capped at what the running ServerLimit
+                                 * holds, so that a graceful reload can apply
+                                 * it (0) */
 } sb_policy_t;
 
 /* The defaults above. */
@@ -44,15 +54,17 @@ void sb_policy_recent_add(sb_policy_recent_t *r, int64_t ts, double conn_per_s,
  * spike_minutes minutes (those with a rate) above spike_ratio x busy (the
  * busiest-window mean), or, with spike_minutes >= 2 and one more minute
  * before them, the accept queue longer in each of them than in the minute
- * before.  Returns 1 with the reason in words, else 0 (words "").
+ * before (not with po->overload: a queue that grows is the overload, not
+ * a spike).  Returns 1 with the reason in words, else 0 (words "").
  */
 int sb_policy_spike(const sb_policy_t *po, const sb_policy_recent_t *r, double busy,
                     char *words, apr_size_t len);
 
 /*
  * Whether the minimum interval holds a change back: last_change (unix s,
- * <= 0 none) less than min_interval_s before now.  Returns 1 with the
- * reason in words, else 0.
+ * <= 0 none) less than min_interval_s before now, unless po->overload
+ * (the caller planned from the history since that change only).  Returns
+ * 1 with the reason in words, else 0.
  */
 int sb_policy_too_soon(const sb_policy_t *po, int64_t last_change, int64_t now,
                        char *words, apr_size_t len);
@@ -71,8 +83,15 @@ int sb_policy_value(const sb_policy_t *po, long cur, long rec, long multiple, lo
  * slots re-planned at the timeout actually written when its step was
  * bounded: plan is replaced then), KeepAlive when it flips, a new
  * ThreadsPerChild taken as planned, ServerLimit following a bounded
- * MaxRequestWorkers.  *log (from p) gets the reasoning, one line per
- * setting.  Returns 1 when something changes, 0 when every difference is
+ * MaxRequestWorkers (with the plan's headroom, never below the current
+ * one).  With po->overload, MaxRequestWorkers grows and KeepAliveTimeout
+ * shrinks to the plan in one step (the plan, made from the arrivals, is
+ * bounded by memory and ServerLimit): with the threshold the only
+ * hysteresis, an overload is resolved in the first cycle whose estimates
+ * hold (without po->allow_stop_start, capped at what the running
+ * ServerLimit holds, with its headroom), and each further cycle plans from the data since the change
+ * (sbtune(8): at most three cycles).  *log (from p) gets the reasoning,
+ * one line per setting.  Returns 1 when something changes, 0 when every difference is
  * under the threshold.
  */
 int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,

@@ -7,10 +7,12 @@
  * connection, service and hold times, PSS per worker) and prints the plan
  * with its arithmetic, or says what data is missing.
  *
- * With --apply (or --format apache) the recommendation goes through the
- * policy (lib/sb_policy: a threshold, a bounded step per run, no change
- * during a spike, a minimum interval since the last applied change as
- * recorded in the history's changes table) and then to
+ * With --apply (or --format apache) the window starts at the last applied
+ * change recorded in the history's changes table (the settings in force),
+ * and the recommendation goes through the policy (lib/sb_policy: a
+ * threshold, a bounded step per run, no change during a spike, a minimum
+ * interval since the last applied change; in overload, sb_model_overload(),
+ * no interval and no step bound towards the plan) and then to
  * sbtune_apply_run(): the history -> snippet -> graceful -> verify flow
  * that cron runs (sbtune(8), "THE APPLY FLOW").
  */
@@ -42,8 +44,8 @@ static void usage(FILE *out)
             " data (what is missing is\nprinted).  With --apply: 0 no change (under the"
             " threshold, or already in force),\n10 changed and verified, 11 recommendation"
             " only (a spike, the minimum interval,\n--dry-run), 4 and 5 as above (nothing"
-            " applied; 5 is silent with --cron), and\napply's 1, 3, 12, 13, 14, 15.  See"
-            " sbtune(8).\n");
+            " applied; 5 is silent with --cron unless\nhttpd is overloaded), and apply's 1,"
+            " 3, 12, 13, 14, 15.  See sbtune(8).\n");
 }
 
 static const sbtune_cmd_t report_cmd = { "report", SB_PROG_REPORT, usage };
@@ -93,6 +95,7 @@ typedef struct {
     sb_model_plan_t *plan;
     minutes_t mins;
     int64_t last_change;
+    int since_change;           /* the window starts at the last applied change */
     apr_time_t now;
 } flow_t;
 
@@ -129,12 +132,14 @@ static const char *data_words(const flow_t *f, const sb_model_inputs_t *in, apr_
         apr_time_exp_gmt(&tm, apr_time_from_sec(in->last_ts));
         apr_strftime(b, &sz, sizeof(b), "%Y-%m-%dT%H:%MZ", &tm);
     }
-    return apr_psprintf(p, "%d minute(s) of history in %s (%s to %s); busiest window %.3g new"
-                        " clients/s%s, peak %.3g/s; accept queue max %s", in->minutes,
-                        f->history, a, b, in->busy_conn_per_s, accepted_words(in, p),
+    return apr_psprintf(p, "%d minute(s) of history in %s (%s to %s%s); busiest window %.3g new"
+                        " clients/s%s, peak %.3g/s; accept queue max %s%s", in->minutes,
+                        f->history, a, b, f->since_change ? ", since the last applied change"
+                        : "", in->busy_conn_per_s, accepted_words(in, p),
                         in->peak_conn_per_s,
                         in->listen_queue_max >= 0
-                        ? apr_psprintf(p, "%" APR_INT64_T_FMT, in->listen_queue_max) : "unknown");
+                        ? apr_psprintf(p, "%" APR_INT64_T_FMT, in->listen_queue_max) : "unknown",
+                        f->plan && f->plan->overloaded ? "; overloaded" : "");
 }
 
 /* ------------------------------------------------------------------ the apply flow */
@@ -179,6 +184,11 @@ static void print_apply_json(const flow_t *f, const decision_t *dc, apr_pool_t *
     }
     sb_json_object_end(j);
     sb_json_bool(j, "needs_full_restart", f->plan->needs_full_restart);
+    sb_json_bool(j, "overloaded", f->plan->overloaded);
+    sb_json_string(j, "overload", f->plan->overload);
+    sb_json_string(j, "estimated", f->plan->estimated);
+    sb_json_bool(j, "since_last_change", f->since_change);
+    sb_json_int(j, "minutes", f->in.minutes);
     sb_json_string(j, "hysteresis", dc->log);
     sb_json_string(j, "decision", dc->held ? dc->held : sbtune_apply_exit_name(dc->code));
     sb_json_int(j, "exit", dc->code);
@@ -270,6 +280,14 @@ static int decide_and_apply(flow_t *f, apr_pool_t *p)
     int change;
 
     memset(&dc, 0, sizeof(dc));
+    f->hy.overload = f->plan->overloaded;
+    f->hy.allow_stop_start = f->ao.allow_stop_start;
+    if (f->hy.overload) {
+        log = apr_psprintf(p, "overload, planned from the %d minute(s) %s: no minimum interval,"
+                           " no queue-growth spike check\n", f->in.minutes,
+                           f->since_change ? "since the last applied change"
+                           : "of history (no change applied yet)");
+    }
     change = sb_policy_next(&f->hy, &f->cfg, &f->in, &f->cur, f->plan, &dc.d, &log, p);
     dc.log = log;
     why = apr_pstrcat(p, f->plan->arithmetic, "\nHysteresis:\n", log, NULL);
@@ -388,11 +406,22 @@ static int read_history(flow_t *f, apr_pool_t *p)
         fprintf(stderr, "sbtune report: %s\n", sb_history_error(h));
         return -1;
     }
+    int64_t from = now - (int64_t)(f->window_days * 86400);
+
     f->mins.mh = sb_model_history_create(p);
-    if (sb_history_minutes(h, now - (int64_t)(f->window_days * 86400), now + 60, minute_cb,
-                           &f->mins) != APR_SUCCESS
-        || ((f->apply || f->apache)
-            && sb_history_changes(h, 0, now + 60, change_cb, &f->last_change) != APR_SUCCESS)) {
+    if ((f->apply || f->apache)
+        && sb_history_changes(h, 0, now + 60, change_cb, &f->last_change) != APR_SUCCESS) {
+        fprintf(stderr, "sbtune report: %s\n", sb_history_error(h));
+        sb_history_close(h);
+        return -1;
+    }
+    /* a decision plans from the settings in force: the minutes recorded
+     * since the last applied change (from the next whole minute on) */
+    if (f->last_change > 0 && (f->last_change + 59) / 60 * 60 > from) {
+        from = (f->last_change + 59) / 60 * 60;
+        f->since_change = 1;
+    }
+    if (sb_history_minutes(h, from, now + 60, minute_cb, &f->mins) != APR_SUCCESS) {
         fprintf(stderr, "sbtune report: %s\n", sb_history_error(h));
         sb_history_close(h);
         return -1;
@@ -439,12 +468,17 @@ static int nothing_to_apply(const flow_t *f)
 
     /* too little data is quiet for cron (the first hour after
      * installation); a plan that does not fit needs a human */
-    if (f->cron && plan->status == SB_MODEL_NODATA) {
+    if (f->cron && plan->status == SB_MODEL_NODATA && !plan->overloaded) {
         return SBTUNE_EXIT_NODATA;
     }
     if (plan->status == SB_MODEL_NODATA) {
-        printf("sbtune report: no recommendation from %d minute(s) of history in %s:\n%s\n"
-               "Nothing applied.\n", f->in.minutes, f->history, plan->missing);
+        if (plan->overloaded) {
+            printf("sbtune report: httpd is overloaded (%s), but even the overload rule"
+                   " cannot plan:\n", plan->overload);
+        }
+        printf("sbtune report: no recommendation from %d minute(s) of history in %s%s:\n%s\n"
+               "Nothing applied.\n", f->in.minutes, f->history,
+               f->since_change ? " since the last applied change" : "", plan->missing);
         return SBTUNE_EXIT_NODATA;
     }
     printf("sbtune report: %s MPM, %d minutes of history\n\n", sb_mpm_name(f->cfg.mpm),
@@ -492,8 +526,16 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
     sb_json_int_or_null(j, "pss_per_worker_bytes", f->in.pss_per_worker_bytes > 0
                         ? f->in.pss_per_worker_bytes : SB_UNKNOWN);
     sb_json_int_or_null(j, "listen_queue_max", f->in.listen_queue_max);
+    sb_json_int(j, "queued_minutes", f->in.queued_minutes);
+    sb_json_double(j, "queued_share", f->in.queued_share);
+    sb_json_double(j, "queue_wait_s", f->in.listen_queue_max > 0
+                   && f->in.busy_accepted_per_s > 0
+                   ? (double)f->in.listen_queue_max / f->in.busy_accepted_per_s : NAN);
     sb_json_object_end(j);
     sb_json_bool(j, "needs_full_restart", plan->needs_full_restart);
+    sb_json_bool(j, "overloaded", plan->overloaded);
+    sb_json_string(j, "overload", plan->overload);
+    sb_json_string(j, "estimated", plan->estimated);
     sb_json_string(j, "arithmetic", plan->arithmetic);
     sb_json_string(j, "uncertainty", plan->uncertainty);
     sb_json_object_end(j);

@@ -8,12 +8,12 @@
 # and reloads gracefully, and the same load again gets a low p99 with no
 # refused connection, within the memory budget.
 #
-# Why these figures (not MaxRequestWorkers 4 / KeepAliveTimeout 10 at
-# 4 clients/s): the agent counts the connections httpd accepts.  Under an
-# overload whose queue grows without bound the history shows httpd's
-# capacity, not the arrival rate, and any plan made from it is too small.
-# Here the offered load (1.2/s x ~5.7 s = ~6.8 erlangs on 8 slots) queues
-# clients for seconds but keeps up, so the history sees the real rate.
+# This is the case of a server that queues but keeps up: the offered load
+# (1.2/s x ~5.7 s = ~6.8 erlangs on 8 slots) queues clients for seconds.
+# Every slot busy with a sustained accept queue is what sbtune(8) calls an
+# overload, so the step bounds are lifted here too ("The overload rule");
+# the overload whose queue grows without bound (>= 4x too small) is
+# t_sbtune_overload_{prefork,worker,event}.sh.
 #
 # Why the window is short (--min-minutes 1 --min-conns 20 --min-gaps 20):
 # a test cannot record the default hour.  ~130 s give two to four minute
@@ -21,7 +21,8 @@
 # only part of the connections (35 of ~150 in a trial run), under the
 # default minimum of 100.  The rest
 # of the hysteresis runs with its defaults (10 % threshold, +100 % / -50 %
-# per run; the spike check sees too few minutes to call a spike).
+# per run, lifted towards the plan in overload; the spike check sees too
+# few minutes to call a spike).
 #
 # The report runs with no --mpm and no limit option: the MPM, MaxRequestWorkers,
 # ServerLimit and KeepAliveTimeout are discovered from httpd's configuration
@@ -120,17 +121,23 @@ sb_assert_eq "$(sb_generation)" $((gen + 1)) "one graceful reload"
 mrw=$(sed -n 's/^ *MaxRequestWorkers \([0-9]*\)$/\1/p' "$snip")
 kat=$(sed -n 's/^KeepAliveTimeout \([0-9]*\)$/\1/p' "$snip")
 sb_assert_ge "$mrw" 9 "MaxRequestWorkers grew"
-sb_assert_le "$mrw" 16 "MaxRequestWorkers within the +100 % step"
+if grep -q "overload, no step bound" "$work/apply.out"; then
+    sb_assert_le "$mrw" 32 "MaxRequestWorkers within the ServerLimit 32 (overload: no step bound)"
+else
+    sb_assert_le "$mrw" 16 "MaxRequestWorkers within the +100 % step"
+fi
 sb_assert_le "$kat" 4 "KeepAliveTimeout shortened"
 sb_assert_eq "$(q "SELECT count(*) FROM changes WHERE action = 'apply' AND result LIKE 'ok%';")" 1 \
     "the change is recorded in the history"
 
-# the next cycle at once: held back by the minimum interval (quiet in cron)
+# the next cycle at once: no history since the change (exit 5), or held
+# back by the minimum interval (11); quiet in cron either way
 "$SBTUNE" report --history "$hist" $MIN --max-step-up 0 \
     --apply --snippet "$snip" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
     --scoreboard "$SB_SCOREBOARD" --status-url "$SB_STATUS_URL" --cron >"$work/again.out" 2>&1
 rc=$?
-[ "$rc" = 0 ] || [ "$rc" = 11 ] || sb_fail "second cycle: exit $rc: $(cat "$work/again.out")"
+[ "$rc" = 0 ] || [ "$rc" = 5 ] || [ "$rc" = 11 ] ||
+    sb_fail "second cycle: exit $rc: $(cat "$work/again.out")"
 [ ! -s "$work/again.out" ] || sb_fail "second cycle printed in --cron mode: $(cat "$work/again.out")"
 sb_assert_eq "$(sb_generation)" $((gen + 1)) "no second reload within the minimum interval"
 

@@ -9,8 +9,9 @@
 # start) and AsyncRequestWorkerFactor 1: at most ~8 connections, like the
 # prefork test's 8 slots.  The same browser-like lingering load (1.2
 # clients/s, ~5.7 s each with KeepAliveTimeout 5, ~6.8 erlangs) queues
-# clients for seconds but keeps up, so the agent's history sees the real
-# rate (see t_sbtune_e2e.sh for why that matters and for the short window).
+# clients for seconds but keeps up (see t_sbtune_e2e.sh for the short
+# window; the overload whose queue grows without bound is
+# t_sbtune_overload_event.sh).
 # AsyncRequestWorkerFactor has no harness key: the harness's include= names
 # a wrapper that sets it and includes sbtune's snippet.
 #

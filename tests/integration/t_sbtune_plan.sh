@@ -59,8 +59,8 @@ sb_assert_json "$j" '.status == "ok"'
 sb_assert_json "$j" '.inputs.design_conn_per_s == 150 and .inputs.hold_time_s == 6.6'
 sb_assert_json "$j" '.model.littles_law_slots | (. > 989.99 and . < 990.01)' "L = 990"
 sb_assert_json "$j" '.recommendation.MaxRequestWorkers | (. > 990 and . < 1100)' "about 1,000"
-sb_assert_json "$j" '.recommendation.ServerLimit == .recommendation.MaxRequestWorkers' \
-    "prefork: ServerLimit = MaxRequestWorkers"
+sb_assert_json "$j" '.recommendation | .ServerLimit == .MaxRequestWorkers + ((.MaxRequestWorkers + 3) / 4 | floor)' \
+    "prefork: ServerLimit = MaxRequestWorkers + 25 % for children finishing gracefully"
 sb_assert_json "$j" '.recommendation.KeepAlive == "On" and .recommendation.KeepAliveTimeout == 5'
 sb_assert_json "$j" '.recommendation | has("ThreadsPerChild") | not' "prefork has no threads"
 sb_assert_json "$j" '.model.wait_probability <= 0.01'

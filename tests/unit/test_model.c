@@ -205,7 +205,8 @@ START_TEST(article_150_per_s_at_kat_5)
     ck_assert_int_eq(plan->rec.slots, sb_model_slots_for(150 * 6.6, 0.01));
     ck_assert_int_gt(plan->rec.max_request_workers, 990);
     ck_assert_int_lt(plan->rec.max_request_workers, 1100);
-    ck_assert_int_eq(plan->rec.server_limit, plan->rec.max_request_workers);
+    ck_assert_int_eq(plan->rec.server_limit, plan->rec.max_request_workers
+                     + (plan->rec.max_request_workers + 3) / 4);
     ck_assert_int_eq(plan->rec.kat, 5);
     ck_assert(plan->rec.wait_prob <= 0.01);
     ck_assert_ptr_nonnull(strstr(plan->arithmetic,
@@ -467,18 +468,23 @@ START_TEST(mpm_rounding_and_restarts)
     sb_model_config_defaults(&cfg);
     article_inputs(&in);
 
-    /* prefork: ServerLimit = MaxRequestWorkers = N; 256 current -> stop/start */
+    /* prefork: MaxRequestWorkers N, ServerLimit N + 25 % for the children
+     * finishing gracefully after a reload; 256 current -> stop/start */
     sb_model_current_init(&cur);
     sb_model_current_defaults(&cur, SB_MPM_PREFORK);
     ck_assert_int_eq(cur.server_limit, 256);
     sb_model_plan(&cfg, &in, &cur, plan);
     ck_assert_int_eq(plan->rec.max_request_workers, n);
-    ck_assert_int_eq(plan->rec.server_limit, n);
+    ck_assert_int_eq(plan->rec.server_limit, n + (n + 3) / 4);
     ck_assert_int_eq(plan->needs_full_restart, 1);
     ck_assert_ptr_nonnull(strstr(plan->arithmetic, "stop and a start"));
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "for children finishing gracefully"));
+    /* a larger running ServerLimit is kept, never lowered */
     cur.server_limit = 2000;
     sb_model_plan(&cfg, &in, &cur, plan);
     ck_assert_int_eq(plan->needs_full_restart, 0);
+    ck_assert_int_eq(plan->rec.server_limit, 2000);
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "ServerLimit stays at the running 2,000"));
 
     /* worker: a multiple of ThreadsPerChild, ServerLimit + 25 % headroom */
     cfg.mpm = SB_MPM_WORKER;
@@ -508,9 +514,11 @@ START_TEST(mpm_rounding_and_restarts)
     cfg.threads_per_child = 25;
     in.peak_conn_per_s = 1;
     in.hold_time_s = 1;
+    cur.server_limit = 1;
     sb_model_plan(&cfg, &in, &cur, plan);
     ck_assert_int_eq(plan->rec.processes, 1);
     ck_assert_int_eq(plan->rec.server_limit, 2);
+    cur.server_limit = 100;
 
     /* event: workers from requests, connection ceiling checked */
     cfg.mpm = SB_MPM_EVENT;
@@ -674,6 +682,32 @@ START_TEST(history_busy_window_and_plan)
 }
 END_TEST
 
+START_TEST(partial_minutes_weigh_less)
+{
+    sb_model_config_t cfg;
+    sb_model_inputs_t in;
+    sb_model_history_t *h = sb_model_history_create(pool);
+    sb_hist_minute_t row;
+
+    sb_model_config_defaults(&cfg);
+    sb_hist_minute_init(&row, 1700000040);
+    row.seconds = 60;
+    row.conn_per_s_mean = 2;
+    row.accepted_per_s_mean = 1;
+    sb_model_history_add(h, &row);
+    /* the agent stopped 6 s into the next minute, during a burst */
+    sb_hist_minute_init(&row, 1700000100);
+    row.seconds = 6;
+    row.conn_per_s_mean = 10;
+    row.accepted_per_s_mean = 10;
+    sb_model_history_add(h, &row);
+    sb_model_inputs_init(&in);
+    sb_model_history_inputs(h, &cfg, &in);
+    ck_assert_double_eq_tol(in.busy_conn_per_s, (2.0 * 60 + 10 * 6) / 66, 1e-9);
+    ck_assert_double_eq_tol(in.busy_accepted_per_s, (1.0 * 60 + 10 * 6) / 66, 1e-9);
+}
+END_TEST
+
 START_TEST(too_little_data)
 {
     sb_model_config_t cfg;
@@ -724,6 +758,170 @@ START_TEST(too_little_data)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ overload */
+
+/* minutes of an overloaded prefork httpd with MaxRequestWorkers 8 and
+ * KeepAliveTimeout 25: 2 new clients/s arriving, 0.6/s accepted, every slot
+ * busy, the accept queue growing; gaps and service times seen, no
+ * connection counted (the slots are never free between connections);
+ * queued: whether the minutes show the queue */
+static sb_model_history_t *overload_history(int minutes, int queued, int every_slot)
+{
+    static sb_hist_t gap, svc;
+    sb_model_history_t *h = sb_model_history_create(pool);
+    int m;
+
+    sb_hist_init(&gap);
+    sb_hist_init(&svc);
+    hist_fill_uniform(&gap, 0.05, 0.85, 15);    /* 95 % within 0.81 s */
+    hist_fill_const(&svc, 0.001, 30);
+    for (m = 0; m < minutes; m++) {
+        sb_hist_minute_t row;
+        sb_hist_minute_init(&row, 1700000040 + 60 * (int64_t)m);
+        row.seconds = 60;
+        row.conn_per_s_mean = 2;
+        row.conn_per_s_max = 5;
+        row.accepted_per_s_mean = queued ? 0.6 : 2;
+        row.req_per_s_mean = queued ? 1.2 : 6;      /* 2 requests per accepted connection */
+        row.refused = 0;
+        row.busy_mean = every_slot ? 8 : 5;
+        row.busy_max = every_slot ? 8 : 7;
+        row.listen_queue_max = queued ? 30 + 40 * m : 0;
+        row.ka_gap_hist = &gap;
+        row.service_time_hist = &svc;
+        row.pss_per_worker_bytes = 10 * 1048576;
+        ck_assert_int_eq(sb_model_history_add(h, &row), APR_SUCCESS);
+    }
+    return h;
+}
+
+static void overload_current(sb_model_current_t *cur)
+{
+    sb_model_current_init(cur);
+    cur->keepalive = 1;
+    cur->keepalive_timeout = 25;
+    cur->max_request_workers = 8;
+    cur->server_limit = 64;
+    sb_model_current_defaults(cur, SB_MPM_PREFORK);
+}
+
+START_TEST(overload_plans_with_partial_data)
+{
+    sb_model_config_t cfg;
+    sb_model_inputs_t in;
+    sb_model_current_t cur;
+    sb_model_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+    char w[SB_MODEL_NOTE_MAX];
+
+    /* the production minimums: 60 minutes, 100 gaps, 100 connections */
+    sb_model_config_defaults(&cfg);
+    overload_current(&cur);
+    sb_model_inputs_init(&in);
+    sb_model_history_inputs(overload_history(5, 1, 1), &cfg, &in);
+    in.kat = 25;
+    in.mem_total_bytes = (int64_t)8 << 30;
+    ck_assert_int_eq(in.queued_minutes, 5);
+    ck_assert_int_eq(in.queued_busy_min, 8);
+    ck_assert_double_eq_tol(in.served_req_per_conn, 2, 1e-9);
+    ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, w, sizeof(w)), 1);
+    ck_assert_ptr_nonnull(strstr(w, "an accept queue in 5 of the 5 minutes, 100 % of the"
+                                 " time"));
+    ck_assert_ptr_nonnull(strstr(w, "every slot busy"));
+    ck_assert_ptr_nonnull(strstr(w, "httpd accepting 0.6 of the 2 new clients/s"));
+
+    ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_OK);
+    ck_assert_int_eq(plan->overloaded, 1);
+    /* the design rate is the arrivals' (2.5 x 2), not the accepted 0.6/s */
+    ck_assert_double_eq_tol(plan->design_conn_per_s, 5, 1e-9);
+    /* KeepAliveTimeout from the 75 gaps seen (100 asked for) */
+    ck_assert_int_eq(plan->rec.kat, 1);
+    ck_assert_ptr_nonnull(strstr(plan->estimated, "from the 75 keep-alive gaps seen"));
+    ck_assert_ptr_nonnull(strstr(plan->estimated, "requests per connection 2"));
+    ck_assert_ptr_nonnull(strstr(plan->estimated, "5 minutes of history, not the 60"));
+    ck_assert_double_eq_tol(plan->rec.hold.requests, 2, 1e-9);
+    /* slots from arrivals x the hold at 1 s: 5/s x (2 x 0.001 + 1 gap of
+     * 0.45 s + a 1 s final wait) */
+    ck_assert_double_eq_tol(plan->rec.offered_load, 5 * plan->rec.hold.session_s, 1e-9);
+    ck_assert_double_eq_tol(plan->rec.hold.session_s, 0.002 + 0.45 + 1, 0.02);
+    ck_assert_int_eq(plan->rec.max_request_workers,
+                     sb_model_slots_for(plan->rec.offered_load, 0.01));
+    ck_assert_int_gt(plan->rec.max_request_workers, 8);
+    /* ServerLimit: the running 64 is kept */
+    ck_assert_int_eq(plan->rec.server_limit, 64);
+    ck_assert_int_eq(plan->needs_full_restart, 0);
+    /* the report words: the overload, the estimates, the clients' wait */
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "Overload: an accept queue"));
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "Estimated: "));
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "the accept queue reached 190 clients; at"
+                                 " the 0.6 new clients/s httpd accepted, the last of them"
+                                 " waited about 316.7 s"));
+    ck_assert_ptr_nonnull(strstr(plan->arithmetic, "none was refused"));
+    ck_assert_ptr_nonnull(strstr(plan->uncertainty, "some inputs are estimated"));
+
+    /* a single minute is not sustained evidence with the 60-minute default */
+    sb_model_inputs_init(&in);
+    sb_model_history_inputs(overload_history(1, 1, 1), &cfg, &in);
+    in.kat = 25;
+    in.mem_total_bytes = (int64_t)8 << 30;
+    ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, NULL, 0), 0);
+    ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_NODATA);
+    ck_assert_int_eq(plan->overloaded, 0);
+}
+END_TEST
+
+START_TEST(no_overload_too_little_data)
+{
+    sb_model_config_t cfg;
+    sb_model_inputs_t in;
+    sb_model_current_t cur;
+    sb_model_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+
+    sb_model_config_defaults(&cfg);
+    overload_current(&cur);
+    /* no queue: a server that is fine keeps "too little data" */
+    sb_model_inputs_init(&in);
+    sb_model_history_inputs(overload_history(10, 0, 0), &cfg, &in);
+    in.kat = 25;
+    in.mem_total_bytes = (int64_t)8 << 30;
+    ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, NULL, 0), 0);
+    ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_NODATA);
+    ck_assert_ptr_nonnull(strstr(plan->missing, "requests per connection of no connections"));
+    ck_assert_str_eq(plan->estimated, "");
+
+    /* a queue in under half the minutes: not sustained */
+    {
+        sb_model_history_t *h = overload_history(4, 1, 1);
+        sb_hist_minute_t row;
+        int m;
+        for (m = 4; m < 10; m++) {
+            sb_hist_minute_init(&row, 1700000040 + 60 * (int64_t)m);
+            row.seconds = 60;
+            row.conn_per_s_mean = 2;
+            row.listen_queue_max = 0;
+            row.busy_max = 5;
+            sb_model_history_add(h, &row);
+        }
+        sb_model_inputs_init(&in);
+        sb_model_history_inputs(h, &cfg, &in);
+        ck_assert_int_eq(in.queued_minutes, 4);
+        ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, NULL, 0), 0);
+    }
+
+    /* a queue in every minute, but slots free, everything accepted and
+     * nothing refused: busy, not overloaded */
+    {
+        sb_model_history_t *h = overload_history(10, 1, 0);
+        sb_model_inputs_init(&in);
+        sb_model_history_inputs(h, &cfg, &in);
+        in.busy_accepted_per_s = in.busy_conn_per_s;
+        ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, NULL, 0), 0);
+        /* refused attempts make it one */
+        in.refused = 12;
+        ck_assert_int_eq(sb_model_overload(&cfg, &in, &cur, NULL, 0), 1);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -759,6 +957,9 @@ int main(void)
     tcase_add_test(p, hysteresis);
     tcase_add_test(p, history_busy_window_and_plan);
     tcase_add_test(p, too_little_data);
+    tcase_add_test(p, partial_minutes_weigh_less);
+    tcase_add_test(p, overload_plans_with_partial_data);
+    tcase_add_test(p, no_overload_too_little_data);
     suite_add_tcase(s, p);
 
     return sb_unit_run(s);

@@ -110,6 +110,148 @@ START_TEST(spike_by_queue)
 }
 END_TEST
 
+START_TEST(overload_waives_interval_and_queue_spike)
+{
+    sb_policy_t po;
+    sb_policy_recent_t r;
+    char w[256];
+
+    sb_policy_defaults(&po);
+    fill(&r, 4, 10, 1, 5);
+    ck_assert_int_eq(sb_policy_spike(&po, &r, 10, w, sizeof(w)), 1);
+    ck_assert_int_eq(sb_policy_too_soon(&po, 1000, 1600, w, sizeof(w)), 1);
+    /* the queue that grows is the overload, not a spike; the plan uses
+     * only the data since the last change */
+    po.overload = 1;
+    ck_assert_int_eq(sb_policy_spike(&po, &r, 10, w, sizeof(w)), 0);
+    ck_assert_int_eq(sb_policy_too_soon(&po, 1000, 1600, w, sizeof(w)), 0);
+    /* a rate spike still holds a change back */
+    fill(&r, 10, 10, 0, 0);
+    sb_policy_recent_add(&r, 600, 20, 0);
+    sb_policy_recent_add(&r, 660, 20, 0);
+    sb_policy_recent_add(&r, 720, 20, 0);
+    ck_assert_int_eq(sb_policy_spike(&po, &r, 10, w, sizeof(w)), 1);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ convergence */
+
+/* One cycle's history of a simulated prefork httpd at (mrw, kat) under
+ * 2 new clients/s, 3 requests each 0.05-0.85 s apart, 1 ms service, the
+ * client lingering until KeepAliveTimeout: overloaded when the offered
+ * load exceeds the slots (the slots all busy, httpd accepting what they
+ * sustain, every queued client giving up after one request, nothing
+ * counted per connection), else measured in full. */
+static sb_hist_t sim_gap, sim_svc, sim_rpc, sim_close;
+
+static void sim_minutes(sb_model_history_t *h, int64_t t0, int minutes, long mrw, long kat)
+{
+    double hold = 0.003 + 2 * 0.45 + kat, offered = 2 * hold;
+    int over = offered > 0.9 * mrw, m;
+
+    sb_hist_init(&sim_gap);
+    sb_hist_init(&sim_svc);
+    sb_hist_init(&sim_rpc);
+    sb_hist_init(&sim_close);
+    for (m = 0; m < 20; m++) {
+        sb_hist_add(&sim_gap, 0.05 + 0.8 * (m + 0.5) / 20);
+        sb_hist_add(&sim_svc, 0.001);
+    }
+    for (m = 0; m < 100; m++) {
+        sb_hist_add(&sim_rpc, 3);
+        sb_hist_add(&sim_close, kat);
+    }
+    for (m = 0; m < minutes; m++) {
+        sb_hist_minute_t row;
+        double acc = over ? mrw / hold : 2;
+        sb_hist_minute_init(&row, t0 + 60 * (int64_t)m);
+        row.seconds = 60;
+        row.conn_per_s_mean = 2;
+        row.conn_per_s_max = 5;
+        row.accepted_per_s_mean = over ? acc + (2 - acc) * 0.5 : 2;
+        row.req_per_s_mean = over ? acc * 3 + (2 - acc) * 0.5 : 6;
+        row.refused = 0;
+        row.busy_mean = over ? mrw : offered;
+        row.busy_max = over ? mrw : (int64_t)ceil(offered);
+        row.listen_queue_max = over ? 20 + 30 * m : 0;
+        row.ka_gap_hist = &sim_gap;
+        row.service_time_hist = &sim_svc;
+        row.req_per_conn_hist = over ? NULL : &sim_rpc;
+        row.ka_close_hist = over ? NULL : &sim_close;
+        row.pss_per_worker_bytes = 10 * 1048576;
+        ck_assert_int_eq(sb_model_history_add(h, &row), APR_SUCCESS);
+    }
+}
+
+START_TEST(overload_converges_in_three_cycles)
+{
+    static const long starts[][2] = { { 8, 25 }, { 4, 60 }, { 2, 5 }, { 30, 25 } };
+    int si;
+
+    for (si = 0; si < (int)(sizeof(starts) / sizeof(starts[0])); si++) {
+        sb_policy_t po;
+        sb_model_config_t cfg;
+        sb_model_current_t cur;
+        int64_t now = 1700000000, last = 0;
+        int cycle, changes = 0;
+        char w[256];
+
+        sb_policy_defaults(&po);
+        sb_model_config_defaults(&cfg);
+        cfg.min_conns = 20;
+        cfg.min_gaps = 20;
+        sb_model_current_init(&cur);
+        cur.keepalive = 1;
+        cur.max_request_workers = (int)starts[si][0];
+        cur.server_limit = 1000;
+        cur.keepalive_timeout = (int)starts[si][1];
+        sb_model_current_defaults(&cur, SB_MPM_PREFORK);
+        /* cron every 10 minutes, each cycle on the minutes since the change */
+        for (cycle = 1; cycle <= 10; cycle++) {
+            sb_model_history_t *h = sb_model_history_create(pool);
+            sb_model_inputs_t in;
+            sb_model_plan_t *plan = apr_pcalloc(pool, sizeof(*plan));
+            sb_directives_t d;
+            char *log = apr_pstrdup(pool, "");
+            int change;
+
+            sim_minutes(h, now, 10, cur.max_request_workers, cur.keepalive_timeout);
+            now += 600;
+            sb_model_inputs_init(&in);
+            sb_model_history_inputs(h, &cfg, &in);
+            in.kat = cur.keepalive_timeout;
+            in.mem_total_bytes = (int64_t)8 << 30;
+            sb_model_plan(&cfg, &in, &cur, plan);
+            if (plan->status != SB_MODEL_OK) {
+                /* too little data is the answer only without trouble */
+                ck_assert_int_eq(plan->overloaded, 0);
+                break;
+            }
+            po.overload = plan->overloaded;
+            change = sb_policy_next(&po, &cfg, &in, &cur, plan, &d, &log, pool);
+            if (!change || sb_policy_too_soon(&po, last, now, w, sizeof(w))) {
+                ck_assert_int_eq(plan->overloaded, 0);
+                break;
+            }
+            changes++;
+            last = now;
+            cur.max_request_workers = d.max_request_workers;
+            cur.keepalive_timeout = d.keepalive_timeout;
+            if (d.server_limit > cur.server_limit) {
+                cur.server_limit = d.server_limit;
+            }
+        }
+        ck_assert_int_le(changes, 3);
+        ck_assert_int_ge(changes, 1);
+        /* converged: no longer overloaded at the real 2 clients/s */
+        ck_assert_double_lt(2 * (0.003 + 2 * 0.45 + cur.keepalive_timeout),
+                            0.9 * cur.max_request_workers);
+        ck_assert_double_lt(sb_model_erlang_c(cur.max_request_workers,
+                                              2 * (0.003 + 0.9 + cur.keepalive_timeout)), 0.05);
+    }
+}
+END_TEST
+
 START_TEST(ring_keeps_the_newest)
 {
     sb_policy_t po;
@@ -205,12 +347,48 @@ START_TEST(next_prefork)
     ck_assert_int_eq(d.keepalive_timeout, 5);
     ck_assert_int_eq(d.threads_per_child, -1);
 
-    /* MaxRequestWorkers 100 -> 400 is bounded to 200; ServerLimit follows */
+    /* MaxRequestWorkers 100 -> 400 is bounded to 200; ServerLimit follows,
+     * with 25 % for the children finishing gracefully */
     log = apr_pstrdup(pool, "");
     prefork_plan(&plan, 5, 400);
     ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
     ck_assert_int_eq(d.max_request_workers, 200);
-    ck_assert_int_eq(d.server_limit, 200);
+    ck_assert_int_eq(d.server_limit, 250);
+    /* never below the running one */
+    log = apr_pstrdup(pool, "");
+    cur.server_limit = 300;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.server_limit, 300);
+    cur.server_limit = 100;
+    /* in overload the growth goes to the plan at once */
+    log = apr_pstrdup(pool, "");
+    po.overload = 1;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 400);
+    ck_assert_ptr_nonnull(strstr(log, "overload, no step bound"));
+    /* ServerLimit cannot grow in a graceful reload: capped at what the
+     * running 100 holds with its 25 % headroom (80), unless a stop and
+     * start is allowed */
+    log = apr_pstrdup(pool, "");
+    prefork_plan(&plan, 5, 400);
+    cur.max_request_workers = 50;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 80);
+    ck_assert_int_eq(d.server_limit, 100);
+    ck_assert_ptr_nonnull(strstr(log, "capped at 80"));
+    log = apr_pstrdup(pool, "");
+    po.allow_stop_start = 1;
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 400);
+    ck_assert_int_eq(d.server_limit, 400);     /* the plan's */
+    po.allow_stop_start = 0;
+    cur.max_request_workers = 100;
+    /* a shrink keeps its bound even then */
+    log = apr_pstrdup(pool, "");
+    prefork_plan(&plan, 5, 20);
+    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
+    ck_assert_int_eq(d.max_request_workers, 50);
+    po.overload = 0;
     ck_assert_ptr_nonnull(strstr(log, "MaxRequestWorkers: "));
 
     /* KeepAlive flips off: a change; no timeout written */
@@ -294,6 +472,8 @@ int main(void)
     tcase_add_test(tc, value_bounds_by_direction);
     tcase_add_test(tc, next_prefork);
     tcase_add_test(tc, next_threaded);
+    tcase_add_test(tc, overload_waives_interval_and_queue_spike);
+    tcase_add_test(tc, overload_converges_in_three_cycles);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }

@@ -1,0 +1,11 @@
+#!/bin/sh
+# t_sbtune_overload_worker: issue #10 on a real worker httpd started with
+# 2 processes x 4 threads (ServerLimit 16)
+# and KeepAliveTimeout 25 under a lingering browser-like load whose accept
+# queue grows without bound; up to three `sbtune report --apply --cron`
+# cycles with the agent recording between them, then the same load again
+# (see tests/overload.sh for the load, the windows and the targets).
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/harness.sh"
+. "$top_srcdir/tests/overload.sh"
+overload_main worker 8 16 4
