@@ -144,7 +144,8 @@ overload_main()
         ov_current
         gen=$(sb_generation)
         "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR --format json \
-            >"$OV_WORK/plan$cycle.json" 2>&1
+            --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+            >"$OV_WORK/plan$cycle.json" 2>"$OV_WORK/plan$cycle.err"
         sb_log "cycle $cycle: $(jq -r '"overloaded \(.overloaded), estimated: \(.estimated)"' \
             "$OV_WORK/plan$cycle.json" 2>/dev/null)"
         "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR \
@@ -185,7 +186,8 @@ overload_main()
     ov_wait_load "$OV_LOAD_PID" "$OV_WORK/after.json"
     sb_bg_stop "$agent"
     "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR --format json \
-        >"$OV_WORK/after-plan.json" 2>&1
+        --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+        >"$OV_WORK/after-plan.json" 2>"$OV_WORK/after-plan.err"
     pss=$(jq '.inputs.pss_per_worker_bytes // 0' "$OV_WORK/after-plan.json")
     memtotal=$(awk '/^MemTotal:/ { printf "%.0f\n", $2 * 1024 }' /proc/meminfo)
     budget=$((memtotal * 3 / 4))

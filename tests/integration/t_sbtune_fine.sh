@@ -49,8 +49,9 @@ sb_httpd_start fine-a mpm=prefork server_limit=64 max_workers=32 start_servers=8
     min_spare=1 max_spare=32 keepalive_timeout=5
 record "$work/a.db" learn
 "$SBTUNE" report --history "$work/a.db" --mpm prefork $MIN --max-request-workers 32 \
-    --server-limit 64 --keepalive-timeout 5 --format json >"$work/plan.json" 2>&1 ||
-    sb_fail "report: $(cat "$work/plan.json")"
+    --server-limit 64 --keepalive-timeout 5 --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+    --format json >"$work/plan.json" 2>"$work/plan.err" ||
+    sb_fail "report: $(cat "$work/plan.err" "$work/plan.json")"
 mrw=$(jq .recommendation.MaxRequestWorkers "$work/plan.json")
 kat=$(jq .recommendation.KeepAliveTimeout "$work/plan.json")
 sb_assert_json "$work/plan.json" '.overloaded == false' "a generous server is not overloaded"
@@ -65,7 +66,8 @@ sb_assert_json "$work/fine.json" '.refused == 0 and .failed.total == 0' \
     "the server at the plan serves every client"
 gen=$(sb_generation)
 "$SBTUNE" report --history "$work/b.db" --mpm prefork $MIN --max-request-workers "$mrw" \
-    --server-limit 64 --keepalive-timeout "$kat" --format json >"$work/fine-plan.json" 2>&1
+    --server-limit 64 --keepalive-timeout "$kat" --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
+    --format json >"$work/fine-plan.json" 2>"$work/fine-plan.err"
 sb_log "the plan on the fine server: MaxRequestWorkers" \
     "$(jq .recommendation.MaxRequestWorkers "$work/fine-plan.json"), KeepAliveTimeout" \
     "$(jq .recommendation.KeepAliveTimeout "$work/fine-plan.json"), overloaded" \
