@@ -151,16 +151,14 @@ empty_now()
     local e
     empty=""
     for e in $records; do
-        q "$e" || empty="$empty
-recording rule $e"
+        q "$e" || empty="$empty; recording rule $e"
     done
     while IFS= read -r e; do
-        q "$e" || empty="$empty
-panel query $e"
+        q "$e" || empty="$empty; panel query $e"
     done <"$work/panel-exprs"
     [ -z "$empty" ]
 }
-wait_for 90 empty_now || sb_fail "no data after $(($(date +%s) - scraped)) s for:$empty"
+wait_for 60 empty_now || sb_fail "no data after $(($(date +%s) - scraped)) s for${empty#;}"
 sb_log "every recording rule and panel query has data $(($(date +%s) - scraped)) s after the first scrape"
 
 # the dashboard's variable: the instances that have sbtune_up
