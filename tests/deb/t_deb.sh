@@ -35,8 +35,10 @@
 #
 # Refuses to run when sbtune is installed, or a user/group sbagent or
 # /var/lib/sbtune exists: the purge would take an administrator's.  On
-# failure the package is purged all the same (sb_at_exit).  Must run as
-# root.  SB_KEEP=1 keeps the build directory.
+# failure or a signal the package is purged all the same (sb_at_exit); only
+# a SIGKILL of the test leaves it installed (the next run then refuses and
+# says so: apt-get purge sbtune).  Must run as root.  SB_KEEP=1 keeps the
+# build directory.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/harness.sh"
 
