@@ -201,9 +201,12 @@ int sb_policy_next(const sb_policy_t *po, const sb_model_config_t *cfg,
             d->server_limit = (int)(next_mrw + (extra < 1 ? 1 : extra));
         }
         else {
+            /* the plan's headroom rule for the processes of next_mrw (the
+             * plan's own ServerLimit may already be the running one, kept:
+             * its difference to the plan's processes is no headroom) */
             int procs = (int)((next_mrw + multiple - 1) / multiple);
-            d->server_limit = procs + (rec->server_limit - rec->processes > 0
-                                       ? rec->server_limit - rec->processes : 1);
+            long extra = (long)ceil((double)procs * cfg->server_limit_headroom - 1e-9);
+            d->server_limit = procs + (int)(extra < 1 ? 1 : extra);
         }
         /* never below the running one (a reload keeps it anyway) */
         if (cur->server_limit > d->server_limit

@@ -37,7 +37,7 @@ done
 command -v jq >/dev/null || sb_fail "jq is needed"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sbtest-discover.XXXXXX") || sb_fail "mktemp -d"
 chmod 755 "$work"
-sb_at_exit rm -rf "$work"
+[ -n "${KEEP:-}" ] || sb_at_exit rm -rf "$work"
 
 # a copy of the tree (httpd and sbtune both read ${SBTREE} from the
 # environment)

@@ -411,6 +411,44 @@ START_TEST(next_prefork)
 }
 END_TEST
 
+START_TEST(next_threaded_keeps_the_running_server_limit)
+{
+    sb_policy_t po;
+    sb_model_config_t cfg;
+    sb_model_inputs_t in;
+    sb_model_current_t cur;
+    sb_model_plan_t plan;
+    sb_directives_t d;
+    char *log = apr_pstrdup(pool, "");
+
+    /* the plan keeps the running ServerLimit 4 (never lowered) for one
+     * process; the step to 16 slots (2 processes + 1) fits in it: no
+     * ServerLimit 5, which would need a stop and start */
+    sb_policy_defaults(&po);
+    sb_model_config_defaults(&cfg);
+    cfg.mpm = SB_MPM_EVENT;
+    sb_model_inputs_init(&in);
+    sb_model_current_init(&cur);
+    cur.keepalive = 1;
+    cur.keepalive_timeout = 7;
+    cur.max_request_workers = 32;
+    cur.server_limit = 4;
+    cur.threads_per_child = 8;
+    cur.thread_limit = 16;
+    memset(&plan, 0, sizeof(plan));
+    plan.rec.keepalive = 1;
+    plan.rec.kat = 4;
+    plan.rec.max_request_workers = 8;
+    plan.rec.threads_per_child = 8;
+    plan.rec.thread_limit = 16;
+    plan.rec.processes = 1;
+    plan.rec.server_limit = 4;
+    sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool);
+    ck_assert_int_eq(d.max_request_workers, 16);
+    ck_assert_int_eq(d.server_limit, 4);
+}
+END_TEST
+
 START_TEST(next_threaded)
 {
     sb_policy_t po;
@@ -441,10 +479,11 @@ START_TEST(next_threaded)
     plan.rec.thread_limit = 64;
     plan.rec.processes = 40;
     plan.rec.server_limit = 50;
-    /* 100 -> at most 200, in multiples of 25: 8 processes + the planned 10 spare */
+    /* 100 -> at most 200, in multiples of 25: 8 processes + the model's 25 %
+     * spare of them (2), not the 10 the plan's 40 processes would have */
     ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
     ck_assert_int_eq(d.max_request_workers, 200);
-    ck_assert_int_eq(d.server_limit, 8 + 10);
+    ck_assert_int_eq(d.server_limit, 8 + 2);
     ck_assert_int_eq(d.threads_per_child, 25);
     ck_assert_int_eq(d.thread_limit, 64);
 
@@ -472,6 +511,7 @@ int main(void)
     tcase_add_test(tc, value_bounds_by_direction);
     tcase_add_test(tc, next_prefork);
     tcase_add_test(tc, next_threaded);
+    tcase_add_test(tc, next_threaded_keeps_the_running_server_limit);
     tcase_add_test(tc, overload_waives_interval_and_queue_spike);
     tcase_add_test(tc, overload_converges_in_three_cycles);
     suite_add_tcase(s, tc);
