@@ -4,7 +4,8 @@
 #include "sb_conntrack.h"
 
 /* A connection that was idle for less than this since its last response is
- * still counted as busy: the response may not be complete. */
+ * not counted idle at once: the response may not be complete.  The next
+ * sample tells (see pending below). */
 #define IDLE_MIN_MS 20
 /* Linux keeps a timewait socket this long (TCP_TIMEWAIT_LEN). */
 #define TIMEWAIT_MS 60000
@@ -14,9 +15,16 @@ typedef struct {
     int state;
     int has_info;
     uint64_t bytes_received;
+    uint64_t bytes_acked;
     uint32_t data_segs_in;
     apr_time_t idle_since;      /* end of the last response while idle, 0 busy */
+    apr_time_t pending_since;   /* idle for less than IDLE_MIN_MS at the last
+                                 * sample: the end of its response, 0 none */
     unsigned int seen_gen;      /* sample generation it was last seen in */
+    int destroyed;              /* the destroy feed reported its end */
+    apr_time_t start;           /* its handshake or first request, when seen
+                                 * before its second; 0 unknown or done */
+    int assumed_one;            /* seen first in TIME_WAIT: one request assumed */
 } entry_t;
 
 struct sb_conntrack {
@@ -26,6 +34,7 @@ struct sb_conntrack {
     apr_size_t live;
     unsigned int gen;
     int baseline_done;          /* the first sample only registers */
+    apr_time_t prev_ts;         /* the previous sample's time */
     sb_conntrack_obs_cb cb;
     void *baton;
     sb_conntrack_stats_t stats;
@@ -130,6 +139,23 @@ static void observe(sb_conntrack_t *t, apr_time_t ts, sb_obs_kind_t kind, double
     }
 }
 
+/* A connection followed from its start ended (first close) at 'when':
+ * its lifetime. */
+static void ended(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when)
+{
+    if (e->start > 0 && when > e->start) {
+        observe(t, ts, SB_OBS_LIFETIME, (double)(when - e->start) / APR_USEC_PER_SEC);
+    }
+    e->start = 0;
+}
+
+/* The middle of the interval since the previous sample: where a close
+ * seen only by its result lies, on average. */
+static apr_time_t midpoint(const sb_conntrack_t *t, apr_time_t ts)
+{
+    return t->prev_ts > 0 && t->prev_ts < ts ? t->prev_ts + (ts - t->prev_ts) / 2 : ts;
+}
+
 /* The idle period of e ended with a close at about 'when'. */
 static void closed(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when, int by_server)
 {
@@ -150,6 +176,52 @@ static void closed(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when
     e->idle_since = 0;
 }
 
+/* A connection the destroy feed reported freed: its final request count.
+ * One followed until now gets the requests that came after its last
+ * sample; one never seen (it came and went between two samples) is a new
+ * connection with all its requests.  Its entry stays while the dumps list
+ * it (a server-closed one in TIME_WAIT). */
+static void destroyed(sb_conntrack_t *t, const sb_conn_t *c, sb_kernel_view_t *view)
+{
+    uint64_t key = fix_key(sb_kernel_tuple_hash(c));
+    entry_t *e = find(t, key, 0);
+    int segs = c->has_info ? (int)c->data_segs_in : 1;
+
+    if (e && !e->destroyed) {
+        /* followed: what came after its last sample with tcp_info (one
+         * assumed for one seen only in TIME_WAIT) */
+        int had = e->assumed_one ? 1 : (int)e->data_segs_in;
+        if (t->baseline_done && segs != had && (segs > had || e->assumed_one)) {
+            view->requests_seen += segs - had;
+        }
+    }
+    else {
+        /* never seen, or its 4-tuple's earlier connection was */
+        if (!e) {
+            e = find(t, key, 1);
+        }
+        else {
+            memset(e, 0, sizeof(*e));
+            e->key = key;
+        }
+        e->state = SB_TCP_CLOSE;
+        if (t->baseline_done) {
+            view->new_conns++;
+            view->requests_seen += segs;
+            view->unseen_destroyed++;
+        }
+    }
+    e->destroyed = 1;
+    e->assumed_one = 0;
+    if (c->has_info) {
+        e->data_segs_in = c->data_segs_in;
+        e->bytes_received = c->bytes_received;
+        e->bytes_acked = c->bytes_acked;
+    }
+    e->pending_since = 0;
+    /* swept at the end of this update unless the dump lists it (TIME_WAIT) */
+}
+
 void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kernel_view_t *view)
 {
     apr_time_t ts = k->ts;
@@ -167,12 +239,16 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         return;
     }
     t->gen++;
-    if ((t->used + (apr_size_t)k->nconns) * 2 > t->cap) {
+    if ((t->used + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > t->cap) {
         apr_size_t cap = t->cap;
-        while ((t->live + (apr_size_t)k->nconns) * 2 > cap) {
+        while ((t->live + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > cap) {
             cap *= 2;
         }
         rehash(t, cap * 2);
+    }
+    view->have_destroyed = k->have_destroyed && !k->destroyed_lost;
+    for (i = 0; i < k->ndestroyed; i++) {
+        destroyed(t, &k->destroyed[i], view);
     }
 
     for (i = 0; i < k->nconns; i++) {
@@ -188,8 +264,10 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             e = find(t, key, 1);
             is_new = 1;
         }
-        else if (e->state == SB_TCP_TIME_WAIT && c->state != SB_TCP_TIME_WAIT && c->has_info) {
-            /* the client reused the port of a connection in TIME_WAIT */
+        else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed) && c->state != SB_TCP_TIME_WAIT
+                 && c->has_info) {
+            /* the client reused the port of a connection in TIME_WAIT (or
+             * of one the kernel freed) */
             memset(e, 0, sizeof(*e));
             e->key = key;
             is_new = 1;
@@ -198,6 +276,7 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             view->new_conns++;
             if (!c->has_info) {
                 view->requests_seen++;      /* seen only closed: assume one */
+                e->assumed_one = 1;
             }
         }
         e->seen_gen = t->gen;
@@ -205,17 +284,27 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
             apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
             apr_time_t sent_at = ts - apr_time_from_msec(c->last_data_sent_ms);
-            int idle = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
-                       && c->wqueue == 0 && c->rqueue == 0
-                       && c->last_data_sent_ms >= IDLE_MIN_MS;
+            int quiet = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
+                        && c->wqueue == 0 && c->rqueue == 0;
+            int idle = quiet && c->last_data_sent_ms >= IDLE_MIN_MS;
+            apr_time_t since = e->idle_since > 0 ? e->idle_since : e->pending_since;
 
             view->established++;
-            if (!is_new && e->idle_since > 0 && c->bytes_received > e->bytes_received
-                && recv_at >= e->idle_since) {
+            if (!is_new && e->pending_since > 0
+                && (c->bytes_received > e->bytes_received || (c->bytes_acked == e->bytes_acked
+                                                              && c->bytes_received == e->bytes_received))) {
+                /* its response had just gone out at the last sample: it was
+                 * complete then, as nothing was sent since, or the client
+                 * sent its next request (a client asks again once it has
+                 * the whole response): idle at the last sample */
+                view->idle_late++;
+            }
+            if (!is_new && since > 0 && c->bytes_received > e->bytes_received
+                && recv_at >= since) {
                 /* requests arrived since the last sample, after an idle
                  * period: the span holds as many gaps as requests */
                 uint32_t n = c->data_segs_in > e->data_segs_in ? c->data_segs_in - e->data_segs_in : 1;
-                double span = (double)(recv_at - e->idle_since) / APR_USEC_PER_SEC;
+                double span = (double)(recv_at - since) / APR_USEC_PER_SEC;
                 uint32_t j;
                 if (n > 16) {
                     n = 16;
@@ -231,27 +320,40 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             else {
                 e->idle_since = 0;
             }
+            e->pending_since = quiet && !idle ? sent_at : 0;
             if (t->baseline_done && is_new) {
                 view->requests_seen += (int)c->data_segs_in;
+                if (c->data_segs_in <= 1) {
+                    /* no second request yet: it began with its first, or
+                     * its handshake when none came (the clock of both) */
+                    e->start = ts - apr_time_from_msec(c->last_data_recv_ms);
+                }
             }
             else if (t->baseline_done && c->data_segs_in > e->data_segs_in) {
                 view->requests_seen += (int)(c->data_segs_in - e->data_segs_in);
             }
             e->bytes_received = c->bytes_received;
+            e->bytes_acked = c->bytes_acked;
             e->data_segs_in = c->data_segs_in;
         }
         else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
+            e->pending_since = 0;
             if (server_closing(c->state)) {
                 apr_time_t when = ts;
                 if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
                     && c->expires_ms <= TIMEWAIT_MS) {
                     when = ts - apr_time_from_msec(TIMEWAIT_MS - c->expires_ms);
+                    ended(t, e, ts, when);
+                }
+                else {
+                    ended(t, e, ts, midpoint(t, ts));
                 }
                 closed(t, e, ts, when, 1);
             }
             else if (client_closing(c->state)) {
+                ended(t, e, ts, midpoint(t, ts));
                 closed(t, e, ts, ts, 0);
-                view->vanished++;
+                view->vanished += !e->destroyed;
             }
         }
         e->state = c->state;
@@ -263,8 +365,11 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         entry_t *e = &t->tab[j];
         if (e->key > 1 && e->seen_gen != t->gen) {
             if (e->state == SB_TCP_ESTABLISHED) {
+                ended(t, e, ts, midpoint(t, ts));
                 closed(t, e, ts, ts, 0);   /* closed by the client between samples */
-                view->vanished++;
+                /* its last requests: counted from the destroy feed, else
+                 * unseen (see sb_kernel_view_t) */
+                view->vanished += !e->destroyed;
             }
             e->key = 1;
             t->live--;
@@ -272,6 +377,7 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
     }
     t->stats.tracked = t->live;
     t->baseline_done = 1;
+    t->prev_ts = ts;
 }
 
 void sb_conntrack_stats(const sb_conntrack_t *t, sb_conntrack_stats_t *out)

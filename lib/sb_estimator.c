@@ -13,6 +13,9 @@ const char *const sb_obs_names[SB_OBS_N] = {
 #define SB_RPC_WINDOW 60
 /* Connections the window needs before its ratio is trusted. */
 #define SB_RPC_MIN_CONNS 20
+/* First requests among the slots sampled writing a response the window
+ * needs before their share is trusted (about 20 % relative error). */
+#define SB_RPC_MIN_FIRST 25
 
 /* What the estimator remembers of one worker slot between samples. */
 typedef struct {
@@ -35,6 +38,9 @@ typedef struct {
     double busy_sum, busy_max, idle_sum;
     double ka_sum, ka_max, rd_sum, wr_sum, cl_sum, gr_sum, open_sum;
     double kconn_sum, kconn_max;
+    double lq_sum;              /* accept queue, summed over kernel samples */
+    double w_first, w_all;      /* slots sampled writing: on their
+                                 * connection's first request, all */
     double req;                 /* requests completed */
     double kbytes;
     double conn_sb;             /* scoreboard estimate of new connections */
@@ -84,12 +90,21 @@ struct sb_estimator {
     /* requests per finished connection, for the scoreboard estimate */
     double rpc_sum;
     double rpc_n;
-    double rpc_lb_sum;          /* requests of connections that ended between samples */
+    double rpc_lb_sum;          /* requests of connections that ended between
+                                 * samples (an upper bound) */
     double rpc_lb_n;
     /* requests and eBPF arrivals of the last SB_RPC_WINDOW closed seconds:
-     * requests per connection from counts, also when no connection ends */
+     * requests per connection from counts, also when no connection ends;
+     * the slots sampled writing a response (on their connection's first
+     * request, all); the accept queue (mean) and the connections accepted */
     double win_req[SB_RPC_WINDOW], win_conn[SB_RPC_WINDOW];
+    double win_wfirst[SB_RPC_WINDOW], win_wall[SB_RPC_WINDOW];
+    double win_lq[SB_RPC_WINDOW], win_acc[SB_RPC_WINDOW];
     int win_at;
+    int slot_mpm;               /* the MPM holds a slot per connection */
+    int have_lifetimes;         /* lifetimes come: the eBPF source's, or the
+                                 * kernel connection tracker's */
+    double queue_wait;          /* mean wait in the accept queue (s) */
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -133,7 +148,13 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
         o->cap = cap;
     }
     o->v[o->n++] = v;
-    if (kind == SB_OBS_REQ_PER_CONN) {
+    if (kind == SB_OBS_LIFETIME && e->slot_mpm) {
+        /* prefork, worker: a connection holds its slot from its accept to
+         * its close; its lifetime runs from the handshake, before the
+         * accept queue: the mean wait there (Little's law) comes off */
+        obs_add(e, SB_OBS_HOLD, fmax(0, v - e->queue_wait));
+    }
+    else if (kind == SB_OBS_REQ_PER_CONN) {
         e->rpc_sum += v;
         e->rpc_n += 1;
     }
@@ -145,27 +166,51 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
-    double n = e->rpc_n + e->rpc_lb_n, req = 0, conn = 0;
+    double req = 0, conn = 0, wfirst = e->cur.w_first, wall = e->cur.w_all, n;
     int i;
 
     for (i = 0; i < SB_RPC_WINDOW; i++) {
         req += e->win_req[i];
         conn += e->win_conn[i];
+        wfirst += e->win_wfirst[i];
+        wall += e->win_wall[i];
     }
     if (conn >= SB_RPC_MIN_CONNS && req > 0) {
         return fmax(1.0, req / conn);   /* counted: every arrival (eBPF) */
     }
+    if (wfirst >= SB_RPC_MIN_FIRST) {
+        /* a slot sampled writing a response is on its connection's first
+         * request when its conn_count is still 0: that share of the
+         * samples is connections / requests (the samples fall on
+         * requests in proportion to their service time, not to their
+         * connection's length) */
+        return fmax(1.0, wall / wfirst);
+    }
+    n = e->rpc_n + e->rpc_lb_n;
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
 }
 
 /* A closed second's requests and counted arrivals into the window. */
 static void window_add(sb_estimator_t *e, const sb_second_t *s)
 {
-    int have = !isnan(s->req_per_s) && !isnan(s->conn_per_s_bpf);
+    const acc_t *a = &e->cur;
+    int have = !isnan(s->req_per_s) && !isnan(s->conn_per_s_bpf), i;
+    double lq = 0, acc = 0;
 
     e->win_at = (e->win_at + 1) % SB_RPC_WINDOW;
     e->win_req[e->win_at] = have ? s->req_per_s : 0;
     e->win_conn[e->win_at] = have ? s->conn_per_s_bpf : 0;
+    e->win_wfirst[e->win_at] = a->w_first;
+    e->win_wall[e->win_at] = a->w_all;
+    have = a->kernel_samples > 0 && !isnan(s->accepted_per_s);
+    e->win_lq[e->win_at] = have ? a->lq_sum / a->kernel_samples : 0;
+    e->win_acc[e->win_at] = have ? s->accepted_per_s : 0;
+    for (i = 0; i < SB_RPC_WINDOW; i++) {
+        lq += e->win_lq[i];
+        acc += e->win_acc[i];
+    }
+    /* Little's law: connection-seconds waited / connections accepted */
+    e->queue_wait = acc > 0 ? lq / acc : 0;
 }
 
 /* Arrivals and accepted connections (see sbagent(8), ESTIMATORS).  httpd
@@ -354,6 +399,30 @@ static double usec_to_s(apr_time_t t)
     return (double)t / APR_USEC_PER_SEC;
 }
 
+/* The start of the connection a slot is on, where its sample shows it:
+ * the start of the connection's first request (read at once after the
+ * accept), while it is handled (conn_count still 0; in R the start time
+ * is still the previous request's) or once it is done and the slot idles
+ * or closes (conn_count 1).  0: unknown. */
+static apr_time_t first_request_start(const slot_track_t *prev, const sb_worker_t *cur)
+{
+    int first = (cur->conn_count == 0 && in_request(cur->state) && cur->state != SB_SLOT_READ)
+                || (cur->conn_count == 1 && (cur->state == SB_SLOT_KEEPALIVE
+                                             || cur->state == SB_SLOT_CLOSING));
+
+    return first && cur->start_time > 0 && cur->start_time != prev->start_time
+           ? cur->start_time : 0;
+}
+
+/* The connection followed from its start ended at end: its hold time,
+ * unless the kernel's lifetimes give it (see obs_add). */
+static void hold_obs(sb_estimator_t *e, apr_time_t start, apr_time_t end)
+{
+    if (!e->have_lifetimes && start > 0 && end > start) {
+        obs_add(e, SB_OBS_HOLD, usec_to_s(end - start));
+    }
+}
+
 /* Connection inference for one slot of a prefork or worker MPM, where a
  * worker stays with its connection until it closes.  conn_count counts the
  * requests of the slot's current connection and is zeroed when the slot
@@ -372,6 +441,9 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     double started = 0;
 
     if (same) {
+        if (prev->conn_start == 0 && prev->conn_count == 0) {
+            prev->conn_start = first_request_start(prev, cur);
+        }
         if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
             && cur->start_time > prev->stop_time) {
             /* idle at the previous sample: the requests started since then
@@ -391,8 +463,16 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     if (!was_on) {
         /* ready (or not started) at the previous sample */
         if (now_on && cur->conn_count == da) {
-            prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
+            prev->conn_start = first_request_start(prev, cur);
             return 1;           /* one new connection, all requests on it */
+        }
+        if (!now_on && da == 1 && cur->start_time > prev->last_used
+            && cur->last_used > cur->start_time) {
+            /* ready at both samples, one request between: one connection
+             * came and went (last_used is stamped when the slot becomes
+             * ready) */
+            obs_add(e, SB_OBS_REQ_PER_CONN, 1);
+            hold_obs(e, cur->start_time, cur->last_used);
         }
     }
     else {
@@ -404,22 +484,21 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
             e->rpc_lb_sum += (double)(prev->conn_count + da);
             e->rpc_lb_n += 1;
         }
-        if (!now_on && da == 0) {
-            /* exactly that connection, and no other since */
-            obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
-            if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
+        if (!now_on && (da == 0 || (da == 1 && in_request(prev->state)))) {
+            /* exactly that connection (and the request it had in flight),
+             * and no other since */
+            obs_add(e, SB_OBS_REQ_PER_CONN, (double)(prev->conn_count + da));
+            if (da == 0 && prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
                 && cur->last_used >= prev->stop_time) {
                 /* last_used is stamped when the slot becomes ready */
                 obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
             }
-            if (prev->conn_start > 0 && cur->last_used > prev->conn_start) {
-                obs_add(e, SB_OBS_HOLD, usec_to_s(cur->last_used - prev->conn_start));
-            }
+            hold_obs(e, prev->conn_start, cur->last_used);
         }
     }
     if (now_on) {
         started = 1;
-        prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
+        prev->conn_start = first_request_start(prev, cur);
     }
     else {
         prev->conn_start = 0;
@@ -464,6 +543,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     a->cl_sum += s->slots[SB_SLOT_CLOSING];
     a->gr_sum += s->slots[SB_SLOT_GRACEFUL];
     a->open_sum += s->slots[SB_SLOT_DEAD];
+    e->slot_mpm = sb_mpm_slot_holds_keepalive(s->server.mpm_id);
 
     /* requests and bytes from the totals; a full restart or a new segment
      * zeroes them, and what was served between the two samples is lost */
@@ -501,6 +581,11 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
             /* the slot finished a request since the previous sample (any MPM) */
             obs_add(e, SB_OBS_SERVICE, usec_to_s(w->stop_time - w->start_time));
         }
+        if (conn_capable && w->state == SB_SLOT_WRITE) {
+            /* writing a response: the first of its connection? */
+            a->w_all += 1;
+            a->w_first += w->conn_count == 0;
+        }
         if (t->valid && conn_capable && t->pid == w->pid && w->access_count >= t->access
             && !(events & SB_SHM_EV_RESTARTED)) {
             conns += infer_slot(e, t, w);
@@ -534,10 +619,12 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
 
     advance(e, (int64_t)apr_time_sec(k->ts));
     a = &e->cur;
+    e->have_lifetimes = 1;      /* the tracker's */
     a->kernel_samples++;
-    a->kconn_sum += k->idle_keepalive;
+    a->kconn_sum += k->idle_keepalive + k->idle_late;
     a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);
     a->lq_max = fmax(a->lq_max, k->listen_queue);
+    a->lq_sum += k->listen_queue;
     a->lq_end = k->listen_queue;
     if (k->listen_backlog > 0 && k->listen_queue >= k->listen_backlog) {
         a->lq_full = 1;
@@ -562,6 +649,7 @@ void sb_estimator_add_lifecycle(sb_estimator_t *e, apr_time_t ts, double arrival
 
     advance(e, (int64_t)apr_time_sec(ts));
     a = &e->cur;
+    e->have_lifetimes = 1;
     a->bpf_samples++;
     a->arrivals_bpf += arrivals;
     a->closed_server_bpf += closed_server;

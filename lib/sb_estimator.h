@@ -44,13 +44,20 @@ typedef struct {
     int listen_backlog;         /* sum of their limits */
     int established;            /* server-side connections not closing */
     int idle_keepalive;         /* ... of which idle between requests */
+    int idle_late;              /* connections idle at the previous sample
+                                 * that it could not tell yet (their
+                                 * response had just gone out) */
     int new_conns;              /* connections first seen in this sample */
     int requests_seen;          /* request segments that arrived on tracked
                                  * connections since the last sample (a
                                  * connection seen only in TIME_WAIT: 1) */
     int vanished;               /* tracked connections the client closed
-                                 * since the last sample: each may have
-                                 * carried one last request unseen */
+                                 * since the last sample whose end the
+                                 * destroy feed did not report: each may
+                                 * have carried one last request unseen */
+    int unseen_destroyed;       /* of new_conns: never seen in a dump, known
+                                 * from the destroy feed */
+    int have_destroyed;         /* the destroy feed reported all it freed */
     uint64_t listen_overflows;  /* cumulative, host-wide */
     int have_overflows;
 } sb_kernel_view_t;

@@ -590,11 +590,17 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
 
 /* ------------------------------------------------------------ kernel */
 
+/* The tracker's observations: the keep-alive ones where the scoreboard
+ * cannot make them (event, mod_status); its lifetimes unless the eBPF
+ * source counts every one exactly. */
 static void kernel_obs(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v)
 {
     sb_source_t *s = baton;
 
-    if (s->ka_from_kernel && s->est) {
+    if (!s->est) {
+        return;
+    }
+    if (kind == SB_OBS_LIFETIME ? !s->bpf : s->ka_from_kernel) {
         sb_estimator_add_obs(s->est, ts, kind, v);
     }
 }
@@ -635,6 +641,11 @@ static int kernel_open(sb_source_t *s, apr_time_t now)
         s->kernel_said[0] = '\0';
     }
     s->conntrack = sb_conntrack_create(s->kernel_pool, kernel_obs, s);
+    if (sb_kernel_destroy_feed(s->kernel)) {
+        notice(s, SB_SN_KERNEL, SB_LEVEL_INFO, "sock_diag: no destroy feed (%s): connections "
+               "that close between two kernel samples are estimated",
+               sb_kernel_destroy_feed(s->kernel));
+    }
     return 0;
 }
 

@@ -147,6 +147,10 @@ START_TEST(idle_gap_and_server_close)
     sb_conntrack_update(t, &k, &v);
     ck_assert_int_eq(nobs[SB_OBS_KA_CLOSE], 1);
     ck_assert(fabs(lastobs[SB_OBS_KA_CLOSE] - 6.0) < 1e-9);  /* 1300 -> 7300 */
+    /* seen before its second request: its lifetime, from its first
+     * request (900) to the server's close (7300) */
+    ck_assert_int_eq(nobs[SB_OBS_LIFETIME], 1);
+    ck_assert(fabs(lastobs[SB_OBS_LIFETIME] - 6.4) < 1e-9);
     ck_assert_int_eq(nobs[SB_OBS_REQ_PER_CONN], 1);          /* two requests came */
     ck_assert(fabs(lastobs[SB_OBS_REQ_PER_CONN] - 2.0) < 1e-9);
 }
@@ -178,6 +182,11 @@ START_TEST(client_close_and_busy_connections)
     sb_conntrack_update(t, &k, &v);
     ck_assert_int_eq(nobs[SB_OBS_KA_CLOSE], 1);
     ck_assert(fabs(lastobs[SB_OBS_KA_CLOSE] - 0.8) < 1e-9);    /* 700 -> 1500 */
+    /* lifetimes up to the middle of the interval they closed in (1250),
+     * from their first requests, 600 and 800 */
+    ck_assert_int_eq(nobs[SB_OBS_LIFETIME], 2);
+    ck_assert(fabs(lastobs[SB_OBS_LIFETIME] - 0.65) < 1e-9
+              || fabs(lastobs[SB_OBS_LIFETIME] - 0.45) < 1e-9);
     sb_conntrack_stats(t, &st);
     ck_assert_uint_eq(st.closed_by_client, 1);
     ck_assert_uint_eq(st.closed_by_server, 0);
@@ -215,6 +224,112 @@ START_TEST(listen_queue_and_many_connections)
 }
 END_TEST
 
+/* A response that had just gone out at a sample (less than IDLE_MIN_MS
+ * before it) is not counted idle then; the next sample tells whether it was
+ * (the client's next request came, or nothing happened since) and counts
+ * it late; one still being sent (more data followed, no request) is not. */
+START_TEST(just_answered_is_counted_idle_late)
+{
+    sb_conntrack_t *t = sb_conntrack_create(pool, obs_cb, NULL);
+    sb_conn_t c[2] = { conn(5000, SB_TCP_ESTABLISHED), conn(5001, SB_TCP_ESTABLISHED) };
+    sb_kernel_sample_t k = sample(MS(0), NULL, 0);
+    sb_kernel_view_t v;
+
+    sb_conntrack_update(t, &k, &v);
+    /* t=1000: both answered 5 ms ago */
+    c[0].bytes_received = c[1].bytes_received = 80;
+    c[0].data_segs_in = c[1].data_segs_in = 1;
+    c[0].bytes_acked = c[1].bytes_acked = 500;
+    c[0].last_data_recv_ms = c[1].last_data_recv_ms = 10;
+    c[0].last_data_sent_ms = c[1].last_data_sent_ms = 5;
+    k = sample(MS(1000), c, 2);
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.idle_keepalive, 0);
+    ck_assert_int_eq(v.idle_late, 0);
+    /* t=1500: [0] got its next request at 1200 (answered at 1201, idle);
+     * [1] sent 300 more bytes at 1490 (its response was not complete) */
+    c[0].bytes_received = 160;
+    c[0].data_segs_in = 2;
+    c[0].bytes_acked = 1000;
+    c[0].last_data_recv_ms = 300;
+    c[0].last_data_sent_ms = 299;
+    c[1].bytes_acked = 800;
+    c[1].last_data_recv_ms = 510;
+    c[1].last_data_sent_ms = 10;
+    k = sample(MS(1500), c, 2);
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.idle_keepalive, 1);      /* [0] now */
+    ck_assert_int_eq(v.idle_late, 1);           /* [0] at 1000 */
+    /* its gap is measured from the response before the first sample:
+     * 995 -> 1200 */
+    ck_assert_int_eq(nobs[SB_OBS_KA_GAP], 1);
+    ck_assert(fabs(lastobs[SB_OBS_KA_GAP] - 0.205) < 1e-9);
+    /* t=2000: nothing moved on either since: both were idle at 1500 ([1]
+     * is late: its response had just gone out then) */
+    c[0].last_data_recv_ms = 800;
+    c[0].last_data_sent_ms = 799;
+    c[1].last_data_recv_ms = 1010;
+    c[1].last_data_sent_ms = 510;
+    k = sample(MS(2000), c, 2);
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.idle_keepalive, 2);
+    ck_assert_int_eq(v.idle_late, 1);
+}
+END_TEST
+
+/* The destroy feed: a followed connection's requests after its last
+ * sample come from its final tcp_info (it is not "vanished"); one never
+ * seen in a dump is a new connection with all its requests, and its
+ * TIME_WAIT in a later dump is not new again. */
+START_TEST(destroy_feed_counts_the_rest)
+{
+    sb_conntrack_t *t = sb_conntrack_create(pool, obs_cb, NULL);
+    sb_conn_t c = conn(6000, SB_TCP_ESTABLISHED), d[2];
+    sb_kernel_sample_t k = sample(MS(0), NULL, 0);
+    sb_kernel_view_t v;
+
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    c.bytes_received = 160;
+    c.data_segs_in = 2;
+    c.bytes_acked = 1000;
+    c.last_data_recv_ms = 100;
+    c.last_data_sent_ms = 90;
+    k = sample(MS(500), &c, 1);
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.new_conns, 1);
+    ck_assert_int_eq(v.requests_seen, 2);
+    /* t=1000: it ended after 5 requests; another came (4 requests) and
+     * went between the samples */
+    d[0] = c;
+    d[0].state = SB_TCP_CLOSE;
+    d[0].data_segs_in = 5;
+    d[1] = conn(6001, SB_TCP_CLOSE);
+    d[1].data_segs_in = 4;
+    /* the server closed the second: its TIME_WAIT is listed */
+    c = conn(6001, SB_TCP_TIME_WAIT);
+    k = sample(MS(1000), &c, 1);
+    k.have_destroyed = 1;
+    k.destroyed = d;
+    k.ndestroyed = 2;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.new_conns, 1);
+    ck_assert_int_eq(v.unseen_destroyed, 1);
+    ck_assert_int_eq(v.requests_seen, 3 + 4);
+    ck_assert_int_eq(v.vanished, 0);
+    ck_assert(v.have_destroyed);
+    ck_assert_int_eq(nobs[SB_OBS_REQ_PER_CONN], 1);
+    ck_assert(lastobs[SB_OBS_REQ_PER_CONN] == 5);
+    /* t=1500: its TIME_WAIT is no new one */
+    k = sample(MS(1500), &c, 1);
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.new_conns, 0);
+    ck_assert_int_eq(v.requests_seen, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conntrack");
@@ -226,6 +341,8 @@ int main(void)
     tcase_add_test(tc, idle_gap_and_server_close);
     tcase_add_test(tc, client_close_and_busy_connections);
     tcase_add_test(tc, listen_queue_and_many_connections);
+    tcase_add_test(tc, just_answered_is_counted_idle_late);
+    tcase_add_test(tc, destroy_feed_counts_the_rest);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
