@@ -22,6 +22,11 @@ typedef struct {
                                  * sample: the end of its response, 0 none */
     unsigned int seen_gen;      /* sample generation it was last seen in */
     int destroyed;              /* the destroy feed reported its end */
+    uint32_t credited;          /* its requests counted in requests_seen */
+    apr_time_t gone_at;         /* missing from the dump, its destroy message
+                                 * not yet read: that sample's time; 0 not
+                                 * gone */
+    apr_time_t gone_mid;        /* ... the middle of the interval it ended in */
     apr_time_t start;           /* its handshake or first request, when seen
                                  * before its second; 0 unknown or done */
     int assumed_one;            /* seen first in TIME_WAIT: one request assumed */
@@ -188,11 +193,14 @@ static void destroyed(sb_conntrack_t *t, const sb_conn_t *c, sb_kernel_view_t *v
     int segs = c->has_info ? (int)c->data_segs_in : 1;
 
     if (e && !e->destroyed) {
-        /* followed: what came after its last sample with tcp_info (one
+        /* followed: what came after the requests counted so far (one
          * assumed for one seen only in TIME_WAIT) */
-        int had = e->assumed_one ? 1 : (int)e->data_segs_in;
+        int had = e->assumed_one ? 1 : (int)e->credited;
         if (t->baseline_done && segs != had && (segs > had || e->assumed_one)) {
             view->requests_seen += segs - had;
+        }
+        if (e->pending_since > 0) {
+            view->idle_late++;  /* its response had gone out: then it ended */
         }
     }
     else {
@@ -213,6 +221,7 @@ static void destroyed(sb_conntrack_t *t, const sb_conn_t *c, sb_kernel_view_t *v
     }
     e->destroyed = 1;
     e->assumed_one = 0;
+    e->credited = (uint32_t)(segs > 0 ? segs : 0);
     if (c->has_info) {
         e->data_segs_in = c->data_segs_in;
         e->bytes_received = c->bytes_received;
@@ -264,8 +273,8 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             e = find(t, key, 1);
             is_new = 1;
         }
-        else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed) && c->state != SB_TCP_TIME_WAIT
-                 && c->has_info) {
+        else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed || e->gone_at > 0)
+                 && c->state != SB_TCP_TIME_WAIT && c->has_info) {
             /* the client reused the port of a connection in TIME_WAIT (or
              * of one the kernel freed) */
             memset(e, 0, sizeof(*e));
@@ -280,6 +289,19 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             }
         }
         e->seen_gen = t->gen;
+        if (!t->baseline_done) {
+            e->credited = c->data_segs_in;
+        }
+        else if (c->has_info && !(c->inode == 0 && (c->state == SB_TCP_ESTABLISHED
+                                                     || c->state == SB_TCP_CLOSE_WAIT))
+                 && c->data_segs_in > e->credited && !e->assumed_one) {
+            /* requests count once httpd has accepted their connection
+             * (until then it is in the accept queue, no process holds
+             * it): the access counters count them when served, which may
+             * be long after they arrived in an overload */
+            view->requests_seen += (int)(c->data_segs_in - e->credited);
+            e->credited = c->data_segs_in;
+        }
 
         if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
             apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
@@ -321,22 +343,19 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
                 e->idle_since = 0;
             }
             e->pending_since = quiet && !idle ? sent_at : 0;
-            if (t->baseline_done && is_new) {
-                view->requests_seen += (int)c->data_segs_in;
-                if (c->data_segs_in <= 1) {
-                    /* no second request yet: it began with its first, or
-                     * its handshake when none came (the clock of both) */
-                    e->start = ts - apr_time_from_msec(c->last_data_recv_ms);
-                }
-            }
-            else if (t->baseline_done && c->data_segs_in > e->data_segs_in) {
-                view->requests_seen += (int)(c->data_segs_in - e->data_segs_in);
+            if (t->baseline_done && is_new && c->data_segs_in <= 1) {
+                /* no second request yet: it began with its first, or its
+                 * handshake when none came (the clock of both) */
+                e->start = ts - apr_time_from_msec(c->last_data_recv_ms);
             }
             e->bytes_received = c->bytes_received;
             e->bytes_acked = c->bytes_acked;
             e->data_segs_in = c->data_segs_in;
         }
         else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
+            if (e->pending_since > 0 && !e->destroyed) {
+                view->idle_late++;  /* its response had gone out: then it ended */
+            }
             e->pending_since = 0;
             if (server_closing(c->state)) {
                 apr_time_t when = ts;
@@ -353,7 +372,9 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             else if (client_closing(c->state)) {
                 ended(t, e, ts, midpoint(t, ts));
                 closed(t, e, ts, ts, 0);
-                view->vanished += !e->destroyed;
+                /* with the destroy feed its last requests are counted
+                 * when the kernel frees it */
+                view->vanished += !e->destroyed && !view->have_destroyed;
             }
         }
         e->state = c->state;
@@ -363,17 +384,34 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
     /* connections gone since the last sample */
     for (apr_size_t j = 0; j < t->cap; j++) {
         entry_t *e = &t->tab[j];
-        if (e->key > 1 && e->seen_gen != t->gen) {
-            if (e->state == SB_TCP_ESTABLISHED) {
-                ended(t, e, ts, midpoint(t, ts));
-                closed(t, e, ts, ts, 0);   /* closed by the client between samples */
-                /* its last requests: counted from the destroy feed, else
-                 * unseen (see sb_kernel_view_t) */
-                view->vanished += !e->destroyed;
-            }
-            e->key = 1;
-            t->live--;
+        int open;
+        if (e->key <= 1 || e->seen_gen == t->gen) {
+            continue;
         }
+        open = e->state == SB_TCP_ESTABLISHED || client_closing(e->state);
+        if (open && !e->destroyed && view->have_destroyed && e->gone_at == 0) {
+            /* the kernel sends its destroy message after freeing it: it
+             * may come with the next sample */
+            e->gone_at = ts;
+            e->gone_mid = midpoint(t, ts);
+            continue;
+        }
+        if (e->state == SB_TCP_ESTABLISHED) {
+            if (e->pending_since > 0 && !e->destroyed) {
+                view->idle_late++;  /* its response had gone out: then it ended */
+            }
+            ended(t, e, ts, e->gone_at > 0 ? e->gone_mid : midpoint(t, ts));
+            /* closed by the client between samples */
+            closed(t, e, ts, e->gone_at > 0 ? e->gone_at : ts, 0);
+            /* its last requests: counted from the destroy feed, else
+             * unseen (see sb_kernel_view_t) */
+            view->vanished += !e->destroyed;
+        }
+        else if (client_closing(e->state) && !e->destroyed && e->gone_at > 0) {
+            view->vanished++;   /* no destroy message came */
+        }
+        e->key = 1;
+        t->live--;
     }
     t->stats.tracked = t->live;
     t->baseline_done = 1;

@@ -44,6 +44,7 @@ static sb_conn_t conn(uint16_t rport, sb_tcp_state_t st)
     c.rport = rport;
     c.state = st;
     c.has_info = st != SB_TCP_TIME_WAIT;
+    c.inode = st == SB_TCP_ESTABLISHED ? 4242 : 0;   /* accepted by httpd */
     return c;
 }
 
@@ -330,6 +331,63 @@ START_TEST(destroy_feed_counts_the_rest)
 }
 END_TEST
 
+/* With the destroy feed: the requests of a connection still in the accept
+ * queue (no process holds it) count once httpd accepts it; a client that
+ * gives up while queued leaves its request to be counted when the kernel
+ * frees the connection, not as a vanished one; a connection missing from
+ * a dump whose destroy message comes one sample later is no new one. */
+START_TEST(queued_requests_count_when_accepted)
+{
+    sb_conntrack_t *t = sb_conntrack_create(pool, obs_cb, NULL);
+    sb_conn_t c[2] = { conn(7000, SB_TCP_ESTABLISHED), conn(7001, SB_TCP_ESTABLISHED) }, d;
+    sb_kernel_sample_t k = sample(MS(0), NULL, 0);
+    sb_kernel_view_t v;
+
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    c[0].inode = c[1].inode = 0;
+    c[0].bytes_received = c[1].bytes_received = 80;
+    c[0].data_segs_in = c[1].data_segs_in = 1;
+    k = sample(MS(500), c, 2);
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.new_conns, 2);
+    ck_assert_int_eq(v.requests_seen, 0);
+    /* [0] accepted; [1]'s client gave up (CLOSE_WAIT, still queued) */
+    c[0].inode = 99;
+    c[1].state = SB_TCP_CLOSE_WAIT;
+    k = sample(MS(1000), c, 2);
+    k.have_destroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.requests_seen, 1);
+    ck_assert_int_eq(v.vanished, 0);
+    /* [1] accepted, served and freed; [0] gone from the dump, its destroy
+     * message not read yet */
+    k = sample(MS(1500), NULL, 0);
+    k.have_destroyed = 1;
+    d = c[1];
+    d.state = SB_TCP_CLOSE;
+    k.destroyed = &d;
+    k.ndestroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.requests_seen, 1);
+    ck_assert_int_eq(v.new_conns, 0);
+    ck_assert_int_eq(v.vanished, 0);
+    /* [0]'s destroy message: two requests in all */
+    d = c[0];
+    d.state = SB_TCP_CLOSE;
+    d.data_segs_in = 2;
+    k = sample(MS(2000), NULL, 0);
+    k.have_destroyed = 1;
+    k.destroyed = &d;
+    k.ndestroyed = 1;
+    sb_conntrack_update(t, &k, &v);
+    ck_assert_int_eq(v.new_conns, 0);
+    ck_assert_int_eq(v.requests_seen, 1);
+    ck_assert_int_eq(v.vanished, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conntrack");
@@ -343,6 +401,7 @@ int main(void)
     tcase_add_test(tc, listen_queue_and_many_connections);
     tcase_add_test(tc, just_answered_is_counted_idle_late);
     tcase_add_test(tc, destroy_feed_counts_the_rest);
+    tcase_add_test(tc, queued_requests_count_when_accepted);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
