@@ -26,9 +26,6 @@ typedef struct {
     apr_time_t gone_at;         /* missing from the dump, its destroy message
                                  * not yet read: that sample's time; 0 not
                                  * gone */
-    apr_time_t gone_mid;        /* ... the middle of the interval it ended in */
-    apr_time_t start;           /* its handshake or first request, when seen
-                                 * before its second; 0 unknown or done */
     int assumed_one;            /* seen first in TIME_WAIT: one request assumed */
 } entry_t;
 
@@ -39,7 +36,6 @@ struct sb_conntrack {
     apr_size_t live;
     unsigned int gen;
     int baseline_done;          /* the first sample only registers */
-    apr_time_t prev_ts;         /* the previous sample's time */
     sb_conntrack_obs_cb cb;
     void *baton;
     sb_conntrack_stats_t stats;
@@ -142,23 +138,6 @@ static void observe(sb_conntrack_t *t, apr_time_t ts, sb_obs_kind_t kind, double
     if (t->cb && v >= 0) {
         t->cb(t->baton, ts, kind, v);
     }
-}
-
-/* A connection followed from its start ended (first close) at 'when':
- * its lifetime. */
-static void ended(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when)
-{
-    if (e->start > 0 && when > e->start) {
-        observe(t, ts, SB_OBS_LIFETIME, (double)(when - e->start) / APR_USEC_PER_SEC);
-    }
-    e->start = 0;
-}
-
-/* The middle of the interval since the previous sample: where a close
- * seen only by its result lies, on average. */
-static apr_time_t midpoint(const sb_conntrack_t *t, apr_time_t ts)
-{
-    return t->prev_ts > 0 && t->prev_ts < ts ? t->prev_ts + (ts - t->prev_ts) / 2 : ts;
 }
 
 /* The idle period of e ended with a close at about 'when'. */
@@ -343,11 +322,6 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
                 e->idle_since = 0;
             }
             e->pending_since = quiet && !idle ? sent_at : 0;
-            if (t->baseline_done && is_new && c->data_segs_in <= 1) {
-                /* no second request yet: it began with its first, or its
-                 * handshake when none came (the clock of both) */
-                e->start = ts - apr_time_from_msec(c->last_data_recv_ms);
-            }
             e->bytes_received = c->bytes_received;
             e->bytes_acked = c->bytes_acked;
             e->data_segs_in = c->data_segs_in;
@@ -362,15 +336,10 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
                 if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
                     && c->expires_ms <= TIMEWAIT_MS) {
                     when = ts - apr_time_from_msec(TIMEWAIT_MS - c->expires_ms);
-                    ended(t, e, ts, when);
-                }
-                else {
-                    ended(t, e, ts, midpoint(t, ts));
                 }
                 closed(t, e, ts, when, 1);
             }
             else if (client_closing(c->state)) {
-                ended(t, e, ts, midpoint(t, ts));
                 closed(t, e, ts, ts, 0);
                 /* with the destroy feed its last requests are counted
                  * when the kernel frees it */
@@ -393,14 +362,12 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             /* the kernel sends its destroy message after freeing it: it
              * may come with the next sample */
             e->gone_at = ts;
-            e->gone_mid = midpoint(t, ts);
             continue;
         }
         if (e->state == SB_TCP_ESTABLISHED) {
             if (e->pending_since > 0 && !e->destroyed) {
                 view->idle_late++;  /* its response had gone out: then it ended */
             }
-            ended(t, e, ts, e->gone_at > 0 ? e->gone_mid : midpoint(t, ts));
             /* closed by the client between samples */
             closed(t, e, ts, e->gone_at > 0 ? e->gone_at : ts, 0);
             /* its last requests: counted from the destroy feed, else
@@ -415,7 +382,6 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
     }
     t->stats.tracked = t->live;
     t->baseline_done = 1;
-    t->prev_ts = ts;
 }
 
 void sb_conntrack_stats(const sb_conntrack_t *t, sb_conntrack_stats_t *out)

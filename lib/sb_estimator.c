@@ -102,8 +102,7 @@ struct sb_estimator {
     double win_lq[SB_RPC_WINDOW], win_acc[SB_RPC_WINDOW];
     int win_at;
     int slot_mpm;               /* the MPM holds a slot per connection */
-    int have_lifetimes;         /* lifetimes come: the eBPF source's, or the
-                                 * kernel connection tracker's */
+    int have_lifetimes;         /* the eBPF source reports (lifetimes) */
     double queue_wait;          /* mean wait in the accept queue (s) */
     double svc_sum;
     double svc_n;
@@ -495,6 +494,16 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
             }
             hold_obs(e, prev->conn_start, cur->last_used);
         }
+        else if (!now_on && prev->conn_start > 0
+                 && (double)da <= fmax(1.0, sb_estimator_req_per_conn(e))) {
+            /* ready again after at most a connection's worth of requests
+             * (mean): taken for the rest of that connection, assuming the
+             * slot took no other connection in between.  A client that
+             * closes right after its last response leaves no sample
+             * between that request and the close, so this is the usual
+             * way such a connection's end is seen. */
+            hold_obs(e, prev->conn_start, cur->last_used);
+        }
     }
     if (now_on) {
         started = 1;
@@ -619,7 +628,6 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
 
     advance(e, (int64_t)apr_time_sec(k->ts));
     a = &e->cur;
-    e->have_lifetimes = 1;      /* the tracker's */
     a->kernel_samples++;
     a->kconn_sum += k->idle_keepalive + k->idle_late;
     a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);

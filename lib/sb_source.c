@@ -590,17 +590,11 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
 
 /* ------------------------------------------------------------ kernel */
 
-/* The tracker's observations: the keep-alive ones where the scoreboard
- * cannot make them (event, mod_status); its lifetimes unless the eBPF
- * source counts every one exactly. */
 static void kernel_obs(void *baton, apr_time_t ts, sb_obs_kind_t kind, double v)
 {
     sb_source_t *s = baton;
 
-    if (!s->est) {
-        return;
-    }
-    if (kind == SB_OBS_LIFETIME ? !s->bpf : s->ka_from_kernel) {
+    if (s->ka_from_kernel && s->est) {
         sb_estimator_add_obs(s->est, ts, kind, v);
     }
 }

@@ -191,31 +191,40 @@ START_TEST(requests_per_connection_from_first_requests)
 END_TEST
 
 /* The hold time of a connection followed on the scoreboard from its first
- * request (conn_count 1, idle in keep-alive) until its slot is ready
- * again; and of a one-request connection between two samples. */
+ * request (conn_count 1 idle in keep-alive, or 0 while writing) until its
+ * slot is ready again, also after a last request between two samples;
+ * and of a one-request connection between two samples. */
 START_TEST(hold_time_from_the_first_request_to_ready)
 {
     sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
-    sb_worker_t w[2];
+    sb_worker_t w[3];
 
     w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
     w[1] = slot(SB_SLOT_READY, 20, 0, AT(0, 10), AT(0, 11), AT(0, 12));
-    shm_sample(e, AT(0, 100), w, 2);
+    w[2] = slot(SB_SLOT_READY, 30, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    shm_sample(e, AT(0, 100), w, 3);
     /* [0]: a connection's first request 150..151, idle now */
     w[0] = slot(SB_SLOT_KEEPALIVE, 11, 1, AT(0, 150), AT(0, 151), AT(0, 151));
     /* [1]: one connection of one request came and went: 120..121, ready 122 */
     w[1] = slot(SB_SLOT_READY, 21, 0, AT(0, 120), AT(0, 121), AT(0, 122));
-    shm_sample(e, AT(0, 200), w, 2);
-    /* [0]: its second request, 350..352 */
+    /* [2]: a connection's first request is being written */
+    w[2] = slot(SB_SLOT_WRITE, 30, 0, AT(0, 190), AT(0, 11), AT(0, 190));
+    shm_sample(e, AT(0, 200), w, 3);
+    /* [0]: its second request, 350..352; [2]: idle after its second */
     w[0] = slot(SB_SLOT_KEEPALIVE, 12, 2, AT(0, 350), AT(0, 352), AT(0, 352));
-    shm_sample(e, AT(0, 400), w, 2);
-    /* [0]: closed, ready since 460 */
+    w[2] = slot(SB_SLOT_KEEPALIVE, 32, 2, AT(0, 300), AT(0, 301), AT(0, 301));
+    shm_sample(e, AT(0, 400), w, 3);
+    /* [0]: closed, ready since 460; [2]: one more request, then the client
+     * closed: ready since 481 */
     w[0] = slot(SB_SLOT_READY, 12, 0, AT(0, 350), AT(0, 352), AT(0, 460));
-    shm_sample(e, AT(0, 500), w, 2);
+    w[2] = slot(SB_SLOT_READY, 33, 0, AT(0, 470), AT(0, 480), AT(0, 481));
+    shm_sample(e, AT(0, 500), w, 3);
     sb_estimator_tick(e, AT(2, 0), 0);
-    ck_assert_int_eq(hold_n, 2);
+    ck_assert_int_eq(hold_n, 3);
     ck_assert_msg(fabs(hold_v[0] - 0.002) < 1e-9, "%g", hold_v[0]);
+    /* in the order of the slots */
     ck_assert_msg(fabs(hold_v[1] - 0.310) < 1e-9, "%g", hold_v[1]);
+    ck_assert_msg(fabs(hold_v[2] - 0.291) < 1e-9, "%g", hold_v[2]);
     ck_assert_int_eq(rpc_n, 2);
     ck_assert(rpc_v[0] == 1 && rpc_v[1] == 2);
 }
