@@ -28,6 +28,7 @@ typedef struct {
     apr_time_t start_time;
     apr_time_t stop_time;
     apr_time_t conn_start;      /* start of the current connection, 0 unknown */
+    int conn_samples;           /* samples that showed it on that connection */
 } slot_track_t;
 
 /* The second being filled. */
@@ -104,6 +105,8 @@ struct sb_estimator {
     int slot_mpm;               /* the MPM holds a slot per connection */
     int have_lifetimes;         /* the eBPF source reports (lifetimes) */
     double queue_wait;          /* mean wait in the accept queue (s) */
+    apr_time_t prev_ts;         /* the previous scoreboard sample's time */
+    apr_interval_time_t sample_dt; /* ... and the interval to this one */
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -414,12 +417,20 @@ static apr_time_t first_request_start(const slot_track_t *prev, const sb_worker_
 }
 
 /* The connection followed from its start ended at end: its hold time,
- * unless the kernel's lifetimes give it (see obs_add). */
-static void hold_obs(sb_estimator_t *e, apr_time_t start, apr_time_t end)
+ * unless the eBPF source's lifetimes give it (see obs_add).  One that a
+ * single sample caught and that lasted less than a sample interval is
+ * left out: such a connection is caught with a probability that grows
+ * with its length, and would bias the mean (with KeepAlive Off, 2.6x). */
+static void hold_obs(sb_estimator_t *e, const slot_track_t *prev, apr_time_t start,
+                     apr_time_t end)
 {
-    if (!e->have_lifetimes && start > 0 && end > start) {
-        obs_add(e, SB_OBS_HOLD, usec_to_s(end - start));
+    if (e->have_lifetimes || start <= 0 || end <= start) {
+        return;
     }
+    if (prev && prev->conn_samples <= 1 && end - start < e->sample_dt) {
+        return;
+    }
+    obs_add(e, SB_OBS_HOLD, usec_to_s(end - start));
 }
 
 /* Connection inference for one slot of a prefork or worker MPM, where a
@@ -443,6 +454,7 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
         if (prev->conn_start == 0 && prev->conn_count == 0) {
             prev->conn_start = first_request_start(prev, cur);
         }
+        prev->conn_samples++;
         if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
             && cur->start_time > prev->stop_time) {
             /* idle at the previous sample: the requests started since then
@@ -463,6 +475,7 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
         /* ready (or not started) at the previous sample */
         if (now_on && cur->conn_count == da) {
             prev->conn_start = first_request_start(prev, cur);
+            prev->conn_samples = 1;
             return 1;           /* one new connection, all requests on it */
         }
         if (!now_on && da == 1 && cur->start_time > prev->last_used
@@ -471,7 +484,7 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
              * came and went (last_used is stamped when the slot becomes
              * ready) */
             obs_add(e, SB_OBS_REQ_PER_CONN, 1);
-            hold_obs(e, cur->start_time, cur->last_used);
+            hold_obs(e, NULL, cur->start_time, cur->last_used);
         }
     }
     else {
@@ -492,7 +505,7 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
                 /* last_used is stamped when the slot becomes ready */
                 obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
             }
-            hold_obs(e, prev->conn_start, cur->last_used);
+            hold_obs(e, prev, prev->conn_start, cur->last_used);
         }
         else if (!now_on && prev->conn_start > 0
                  && (double)da <= fmax(1.0, sb_estimator_req_per_conn(e))) {
@@ -502,15 +515,17 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
              * closes right after its last response leaves no sample
              * between that request and the close, so this is the usual
              * way such a connection's end is seen. */
-            hold_obs(e, prev->conn_start, cur->last_used);
+            hold_obs(e, prev, prev->conn_start, cur->last_used);
         }
     }
     if (now_on) {
         started = 1;
         prev->conn_start = first_request_start(prev, cur);
+        prev->conn_samples = 1;
     }
     else {
         prev->conn_start = 0;
+        prev->conn_samples = 0;
     }
     /* connections that began and ended between the two samples: the
      * requests left after the current connection's and the old one's
@@ -539,6 +554,8 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     advance(e, (int64_t)apr_time_sec(s->ts));
     a = &e->cur;
     a->samples++;
+    e->sample_dt = e->prev_ts > 0 && s->ts > e->prev_ts ? s->ts - e->prev_ts : 0;
+    e->prev_ts = s->ts;
     a->slots_total = s->nworkers;
     a->source = s->source;
     a->generation = s->server.generation;
@@ -604,6 +621,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
              * connection it started since the previous sample */
             conns += 1;
             t->conn_start = 0;
+            t->conn_samples = 1;
         }
         t->valid = 1;
         t->pid = w->pid;

@@ -47,10 +47,14 @@ typedef struct {
     int idle_late;              /* connections idle at the previous sample
                                  * that it could not tell yet (their
                                  * response had just gone out) */
-    int new_conns;              /* connections first seen in this sample */
-    int requests_seen;          /* request segments that arrived on tracked
-                                 * connections since the last sample (a
-                                 * connection seen only in TIME_WAIT: 1) */
+    int new_conns;              /* connections first seen in this sample
+                                 * (in a dump, or by the destroy feed) */
+    int requests_seen;          /* request segments on tracked connections,
+                                 * counted once httpd accepted them (a
+                                 * connection seen only in TIME_WAIT: 1;
+                                 * with the destroy feed also those that
+                                 * came after a connection's last sample,
+                                 * and those of unseen ones) */
     int vanished;               /* tracked connections the client closed
                                  * since the last sample whose end the
                                  * destroy feed did not report: each may

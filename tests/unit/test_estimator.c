@@ -230,6 +230,30 @@ START_TEST(hold_time_from_the_first_request_to_ready)
 }
 END_TEST
 
+/* A connection shorter than a sample interval that one sample caught in
+ * flight is no hold-time observation (caught in proportion to its
+ * length); one between two samples that saw the slot ready is. */
+START_TEST(hold_time_not_from_short_connections_caught_in_flight)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[1];
+
+    w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    shm_sample(e, AT(0, 100), w, 1);
+    w[0] = slot(SB_SLOT_WRITE, 10, 0, AT(0, 198), AT(0, 11), AT(0, 198));
+    shm_sample(e, AT(0, 200), w, 1);
+    /* done 5 ms after it started */
+    w[0] = slot(SB_SLOT_READY, 11, 0, AT(0, 198), AT(0, 202), AT(0, 203));
+    shm_sample(e, AT(0, 300), w, 1);
+    /* another, 320..324, ready 325, between two samples */
+    w[0] = slot(SB_SLOT_READY, 12, 0, AT(0, 320), AT(0, 324), AT(0, 325));
+    shm_sample(e, AT(0, 400), w, 1);
+    sb_estimator_tick(e, AT(2, 0), 0);
+    ck_assert_int_eq(hold_n, 1);
+    ck_assert_msg(fabs(hold_v[0] - 0.005) < 1e-9, "%g", hold_v[0]);
+}
+END_TEST
+
 /* prefork: with the eBPF source, each connection's lifetime less the mean
  * wait in the accept queue (Little's law: 10 waiting, 5 accepted a
  * second: 2 s) is its hold time; the scoreboard's own (rarer) ones are
@@ -400,6 +424,7 @@ int main(void)
     tcase_add_test(tc, first_requests_scale_the_scoreboard_estimate);
     tcase_add_test(tc, requests_per_connection_from_first_requests);
     tcase_add_test(tc, hold_time_from_the_first_request_to_ready);
+    tcase_add_test(tc, hold_time_not_from_short_connections_caught_in_flight);
     tcase_add_test(tc, hold_time_from_lifetimes);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
