@@ -341,9 +341,10 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             }
             else if (client_closing(c->state)) {
                 closed(t, e, ts, ts, 0);
+                view->vanished++;
                 /* with the destroy feed its last requests are counted
                  * when the kernel frees it */
-                view->vanished += !e->destroyed && !view->have_destroyed;
+                view->tail_unknown += !e->destroyed && !view->have_destroyed;
             }
         }
         e->state = c->state;
@@ -370,12 +371,13 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             }
             /* closed by the client between samples */
             closed(t, e, ts, e->gone_at > 0 ? e->gone_at : ts, 0);
+            view->vanished++;
             /* its last requests: counted from the destroy feed, else
              * unseen (see sb_kernel_view_t) */
-            view->vanished += !e->destroyed;
+            view->tail_unknown += !e->destroyed;
         }
         else if (client_closing(e->state) && !e->destroyed && e->gone_at > 0) {
-            view->vanished++;   /* no destroy message came */
+            view->tail_unknown++;   /* no destroy message came */
         }
         e->key = 1;
         t->live--;

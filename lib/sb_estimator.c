@@ -48,6 +48,7 @@ typedef struct {
     double conn_k;              /* kernel: new connections */
     double req_k;               /* kernel: requests on tracked connections */
     double vanished_k;          /* kernel: tracked connections the client closed */
+    double tail_k;              /* ... whose last requests were not counted */
     double lq_max;
     double lq_end;              /* accept queue at the last kernel sample */
     int lq_full;                /* the queue reached its limit */
@@ -310,7 +311,7 @@ static void emit(sb_estimator_t *e)
         if (!isnan(s.req_per_s)) {
             /* the kernel sees a request up to one of its periods after the
              * scoreboard counts it: compare with the previous second's */
-            e->untracked += e->prev_req - a->req_k - a->vanished_k;
+            e->untracked += e->prev_req - a->req_k - a->tail_k;
             e->prev_req = s.req_per_s;
             if (e->untracked > 0) {
                 s.conn_per_s_kernel += e->untracked;
@@ -658,6 +659,7 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
     a->conn_k += k->new_conns;
     a->req_k += k->requests_seen;
     a->vanished_k += k->vanished;
+    a->tail_k += k->tail_unknown;
     if (k->have_overflows) {
         if (e->have_prev_overflows && k->listen_overflows >= e->prev_overflows) {
             a->overflows += (double)(k->listen_overflows - e->prev_overflows);

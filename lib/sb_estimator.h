@@ -56,9 +56,10 @@ typedef struct {
                                  * came after a connection's last sample,
                                  * and those of unseen ones) */
     int vanished;               /* tracked connections the client closed
-                                 * since the last sample whose end the
-                                 * destroy feed did not report: each may
-                                 * have carried one last request unseen */
+                                 * since the last sample */
+    int tail_unknown;           /* ... of which the destroy feed did not
+                                 * report the end: each may have carried
+                                 * one last request unseen */
     int unseen_destroyed;       /* of new_conns: never seen in a dump, known
                                  * from the destroy feed */
     int have_destroyed;         /* the destroy feed reported all it freed */

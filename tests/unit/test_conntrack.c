@@ -270,7 +270,8 @@ START_TEST(just_answered_is_counted_idle_late)
 END_TEST
 
 /* The destroy feed: a followed connection's requests after its last
- * sample come from its final tcp_info (it is not "vanished"); one never
+ * sample come from its final tcp_info (no unseen last request is
+ * credited for it); one never
  * seen in a dump is a new connection with all its requests, and its
  * TIME_WAIT in a later dump is not new again. */
 START_TEST(destroy_feed_counts_the_rest)
@@ -309,7 +310,8 @@ START_TEST(destroy_feed_counts_the_rest)
     ck_assert_int_eq(v.new_conns, 1);
     ck_assert_int_eq(v.unseen_destroyed, 1);
     ck_assert_int_eq(v.requests_seen, 3 + 4);
-    ck_assert_int_eq(v.vanished, 0);
+    ck_assert_int_eq(v.vanished, 1);
+    ck_assert_int_eq(v.tail_unknown, 0);
     ck_assert(v.have_destroyed);
     ck_assert_int_eq(nobs[SB_OBS_REQ_PER_CONN], 1);
     ck_assert(lastobs[SB_OBS_REQ_PER_CONN] == 5);
@@ -351,7 +353,8 @@ START_TEST(queued_requests_count_when_accepted)
     k.have_destroyed = 1;
     sb_conntrack_update(t, &k, &v);
     ck_assert_int_eq(v.requests_seen, 1);
-    ck_assert_int_eq(v.vanished, 0);
+    ck_assert_int_eq(v.vanished, 1);      /* the client closed it */
+    ck_assert_int_eq(v.tail_unknown, 0);
     /* [1] accepted, served and freed; [0] gone from the dump, its destroy
      * message not read yet */
     k = sample(MS(1500), NULL, 0);
@@ -364,6 +367,7 @@ START_TEST(queued_requests_count_when_accepted)
     ck_assert_int_eq(v.requests_seen, 1);
     ck_assert_int_eq(v.new_conns, 0);
     ck_assert_int_eq(v.vanished, 0);
+    ck_assert_int_eq(v.tail_unknown, 0);
     /* [0]'s destroy message: two requests in all */
     d = c[0];
     d.state = SB_TCP_CLOSE;
@@ -375,7 +379,8 @@ START_TEST(queued_requests_count_when_accepted)
     sb_conntrack_update(t, &k, &v);
     ck_assert_int_eq(v.new_conns, 0);
     ck_assert_int_eq(v.requests_seen, 1);
-    ck_assert_int_eq(v.vanished, 0);
+    ck_assert_int_eq(v.vanished, 1);
+    ck_assert_int_eq(v.tail_unknown, 0);
 }
 END_TEST
 
