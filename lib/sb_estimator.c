@@ -14,8 +14,10 @@ const char *const sb_obs_names[SB_OBS_N] = {
 /* Connections the window needs before its ratio is trusted. */
 #define SB_RPC_MIN_CONNS 20
 /* First requests among the slots sampled writing a response the window
- * needs before their share is trusted (about 20 % relative error). */
+ * needs before their share is trusted (about 20 % relative error); the
+ * same for the slots sampled closing. */
 #define SB_RPC_MIN_FIRST 25
+#define SB_RPC_MIN_CLOSING 25
 
 /* What the estimator remembers of one worker slot between samples. */
 typedef struct {
@@ -42,6 +44,8 @@ typedef struct {
     double lq_sum;              /* accept queue, summed over kernel samples */
     double w_first, w_all;      /* slots sampled writing: on their
                                  * connection's first request, all */
+    double c_req, c_all;        /* slots sampled closing: their
+                                 * connections' requests, all */
     double req;                 /* requests completed */
     double kbytes;
     double conn_sb;             /* scoreboard estimate of new connections */
@@ -101,6 +105,7 @@ struct sb_estimator {
      * request, all); the accept queue (mean) and the connections accepted */
     double win_req[SB_RPC_WINDOW], win_conn[SB_RPC_WINDOW];
     double win_wfirst[SB_RPC_WINDOW], win_wall[SB_RPC_WINDOW];
+    double win_creq[SB_RPC_WINDOW], win_call[SB_RPC_WINDOW];
     double win_lq[SB_RPC_WINDOW], win_acc[SB_RPC_WINDOW];
     int win_at;
     int slot_mpm;               /* the MPM holds a slot per connection */
@@ -135,6 +140,18 @@ sb_estimator_t *sb_estimator_create(apr_pool_t *p, sb_second_cb cb, void *baton)
     return e;
 }
 
+/* Prefork and worker hold times come from the eBPF lifetimes while no
+ * client waits in the accept queue (mean wait over the last 60 s under
+ * SB_HOLD_MAX_WAIT, Little's law): a connection's lifetime runs from its
+ * handshake, its hold from its accept.  While clients wait (and a client
+ * may even give up before the accept, ending its lifetime in the queue),
+ * the scoreboard's. */
+#define SB_HOLD_MAX_WAIT 0.001
+static int lifetimes_hold(const sb_estimator_t *e)
+{
+    return e->have_lifetimes && e->queue_wait < SB_HOLD_MAX_WAIT;
+}
+
 static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 {
     sb_obs_t *o = &e->cur.obs[kind];
@@ -151,11 +168,10 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
         o->cap = cap;
     }
     o->v[o->n++] = v;
-    if (kind == SB_OBS_LIFETIME && e->slot_mpm) {
+    if (kind == SB_OBS_LIFETIME && e->slot_mpm && lifetimes_hold(e)) {
         /* prefork, worker: a connection holds its slot from its accept to
-         * its close; its lifetime runs from the handshake, before the
-         * accept queue: the mean wait there (Little's law) comes off */
-        obs_add(e, SB_OBS_HOLD, fmax(0, v - e->queue_wait));
+         * its close, which is its lifetime while it did not wait */
+        obs_add(e, SB_OBS_HOLD, v);
     }
     else if (kind == SB_OBS_REQ_PER_CONN) {
         e->rpc_sum += v;
@@ -170,6 +186,7 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
     double req = 0, conn = 0, wfirst = e->cur.w_first, wall = e->cur.w_all, n;
+    double creq = e->cur.c_req, call = e->cur.c_all;
     int i;
 
     for (i = 0; i < SB_RPC_WINDOW; i++) {
@@ -177,6 +194,8 @@ double sb_estimator_req_per_conn(const sb_estimator_t *e)
         conn += e->win_conn[i];
         wfirst += e->win_wfirst[i];
         wall += e->win_wall[i];
+        creq += e->win_creq[i];
+        call += e->win_call[i];
     }
     if (conn >= SB_RPC_MIN_CONNS && req > 0) {
         return fmax(1.0, req / conn);   /* counted: every arrival (eBPF) */
@@ -188,6 +207,12 @@ double sb_estimator_req_per_conn(const sb_estimator_t *e)
          * requests in proportion to their service time, not to their
          * connection's length) */
         return fmax(1.0, wall / wfirst);
+    }
+    if (call >= SB_RPC_MIN_CLOSING) {
+        /* a slot sampled closing (lingering close) shows its finished
+         * connection's requests in conn_count: their mean, as long as
+         * the close takes as long after few requests as after many */
+        return fmax(1.0, creq / call);
     }
     n = e->rpc_n + e->rpc_lb_n;
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
@@ -205,6 +230,8 @@ static void window_add(sb_estimator_t *e, const sb_second_t *s)
     e->win_conn[e->win_at] = have ? s->conn_per_s_bpf : 0;
     e->win_wfirst[e->win_at] = a->w_first;
     e->win_wall[e->win_at] = a->w_all;
+    e->win_creq[e->win_at] = a->c_req;
+    e->win_call[e->win_at] = a->c_all;
     have = a->kernel_samples > 0 && !isnan(s->accepted_per_s);
     e->win_lq[e->win_at] = have ? a->lq_sum / a->kernel_samples : 0;
     e->win_acc[e->win_at] = have ? s->accepted_per_s : 0;
@@ -418,14 +445,14 @@ static apr_time_t first_request_start(const slot_track_t *prev, const sb_worker_
 }
 
 /* The connection followed from its start ended at end: its hold time,
- * unless the eBPF source's lifetimes give it (see obs_add).  One that a
+ * unless the eBPF source's lifetimes give it (see lifetimes_hold).  One that a
  * single sample caught and that lasted less than a sample interval is
  * left out: such a connection is caught with a probability that grows
  * with its length, and would bias the mean (with KeepAlive Off, 2.6x). */
 static void hold_obs(sb_estimator_t *e, const slot_track_t *prev, apr_time_t start,
                      apr_time_t end)
 {
-    if (e->have_lifetimes || start <= 0 || end <= start) {
+    if (lifetimes_hold(e) || start <= 0 || end <= start) {
         return;
     }
     if (prev && prev->conn_samples <= 1 && end - start < e->sample_dt) {
@@ -612,6 +639,10 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
             /* writing a response: the first of its connection? */
             a->w_all += 1;
             a->w_first += w->conn_count == 0;
+        }
+        else if (conn_capable && w->state == SB_SLOT_CLOSING) {
+            a->c_all += 1;
+            a->c_req += w->conn_count;
         }
         if (t->valid && conn_capable && t->pid == w->pid && w->access_count >= t->access
             && !(events & SB_SHM_EV_RESTARTED)) {

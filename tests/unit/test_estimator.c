@@ -190,6 +190,31 @@ START_TEST(requests_per_connection_from_first_requests)
 }
 END_TEST
 
+/* Before enough slots were sampled writing, the slots sampled closing
+ * (lingering close) give the scale: their connections' requests. */
+START_TEST(requests_per_connection_from_closing_slots)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[5];
+    int j, i;
+
+    for (j = 0; j < 6; j++) {
+        apr_time_t ts = AT(0, 100 * j + 50);
+        for (i = 0; i < 5; i++) {
+            /* requests 1, 2, 3, 3, 6: 3 on average */
+            static const unsigned int cc[] = { 1, 2, 3, 3, 6 };
+            w[i] = slot(SB_SLOT_CLOSING, 10, cc[i], ts - 1000, ts - 900, ts - 900);
+        }
+        shm_sample(e, ts, w, 5);
+        if (j == 3) {
+            ck_assert(sb_estimator_req_per_conn(e) == 1);     /* 20: not yet */
+        }
+    }
+    ck_assert_msg(fabs(sb_estimator_req_per_conn(e) - 3) < 1e-9, "%g",
+                  sb_estimator_req_per_conn(e));
+}
+END_TEST
+
 /* The hold time of a connection followed on the scoreboard from its first
  * request (conn_count 1 idle in keep-alive, or 0 while writing) until its
  * slot is ready again, also after a last request between two samples;
@@ -254,28 +279,34 @@ START_TEST(hold_time_not_from_short_connections_caught_in_flight)
 }
 END_TEST
 
-/* prefork: with the eBPF source, each connection's lifetime less the mean
- * wait in the accept queue (Little's law: 10 waiting, 5 accepted a
- * second: 2 s) is its hold time; the scoreboard's own (rarer) ones are
- * not added. */
+/* prefork: with the eBPF source each connection's lifetime is its hold
+ * time while no client waits in the accept queue, and the scoreboard's
+ * own are not added; while clients wait (10 queued, 5 accepted a second:
+ * about 2 s each, Little's law) the lifetimes are not hold times, the
+ * scoreboard's are. */
 START_TEST(hold_time_from_lifetimes)
 {
     sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
     sb_worker_t w[1];
     int s;
 
-    for (s = 0; s < 4; s++) {
-        w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    for (s = 0; s < 8; s++) {
+        int queue = s < 4 ? 0 : 10;
+        w[0] = slot(s % 2 ? SB_SLOT_KEEPALIVE : SB_SLOT_READY, 10 + (unsigned long)s / 2,
+                    s % 2, AT(s, 50), AT(s, 60), AT(s, 60));
         shm_sample(e, AT(s, 100), w, 1);
-        kernel_view(e, AT(s, 400), 10, 128, 0, 0);
+        kernel_view(e, AT(s, 400), queue, 128, 0, 0);
         sb_estimator_add_lifecycle(e, AT(s, 600), 5, 5, 0, 0);
-        if (s == 3) {
+        if (s == 3 || s == 7) {
             sb_estimator_add_obs(e, AT(s, 700), SB_OBS_LIFETIME, 3.5);
         }
     }
-    sb_estimator_tick(e, AT(5, 0), 0);
-    ck_assert_int_eq(hold_n, 1);
-    ck_assert_msg(fabs(hold_v[0] - 1.5) < 1e-9, "%g", hold_v[0]);
+    sb_estimator_tick(e, AT(9, 0), 0);
+    /* the lifetime of second 3; then the scoreboard's connection of
+     * seconds 5..6 (5.050 to ready at 6.060) */
+    ck_assert_int_eq(hold_n, 2);
+    ck_assert_msg(fabs(hold_v[0] - 3.5) < 1e-9, "%g", hold_v[0]);
+    ck_assert_msg(fabs(hold_v[1] - 1.010) < 1e-9, "%g", hold_v[1]);
 }
 END_TEST
 
@@ -423,6 +454,7 @@ int main(void)
     tcase_add_test(tc, requests_per_connection_from_counts);
     tcase_add_test(tc, first_requests_scale_the_scoreboard_estimate);
     tcase_add_test(tc, requests_per_connection_from_first_requests);
+    tcase_add_test(tc, requests_per_connection_from_closing_slots);
     tcase_add_test(tc, hold_time_from_the_first_request_to_ready);
     tcase_add_test(tc, hold_time_not_from_short_connections_caught_in_flight);
     tcase_add_test(tc, hold_time_from_lifetimes);
