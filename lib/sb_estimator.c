@@ -111,6 +111,7 @@ struct sb_estimator {
     int slot_mpm;               /* the MPM holds a slot per connection */
     int have_lifetimes;         /* the eBPF source reports (lifetimes) */
     double queue_wait;          /* mean wait in the accept queue (s) */
+    double life_mean;           /* mean eBPF lifetime (s), moving */
     apr_time_t prev_ts;         /* the previous scoreboard sample's time */
     apr_interval_time_t sample_dt; /* ... and the interval to this one */
     double svc_sum;
@@ -140,16 +141,19 @@ sb_estimator_t *sb_estimator_create(apr_pool_t *p, sb_second_cb cb, void *baton)
     return e;
 }
 
-/* Prefork and worker hold times come from the eBPF lifetimes while no
- * client waits in the accept queue (mean wait over the last 60 s under
- * SB_HOLD_MAX_WAIT, Little's law): a connection's lifetime runs from its
- * handshake, its hold from its accept.  While clients wait (and a client
- * may even give up before the accept, ending its lifetime in the queue),
- * the scoreboard's. */
+/* Prefork and worker hold times come from the eBPF lifetimes, less the
+ * mean wait in the accept queue (over the last 60 s, Little's law), while
+ * that wait is negligible: under 1 ms or 1 % of the mean lifetime.  A
+ * connection's lifetime runs from its handshake, its hold from its
+ * accept.  While clients wait longer (and a client may even give up
+ * before the accept, ending its lifetime in the queue), the
+ * scoreboard's. */
 #define SB_HOLD_MAX_WAIT 0.001
+#define SB_HOLD_MAX_WAIT_SHARE 0.01
 static int lifetimes_hold(const sb_estimator_t *e)
 {
-    return e->have_lifetimes && e->queue_wait < SB_HOLD_MAX_WAIT;
+    return e->have_lifetimes && (e->queue_wait < SB_HOLD_MAX_WAIT
+                                 || e->queue_wait < SB_HOLD_MAX_WAIT_SHARE * e->life_mean);
 }
 
 static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
@@ -168,10 +172,14 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
         o->cap = cap;
     }
     o->v[o->n++] = v;
-    if (kind == SB_OBS_LIFETIME && e->slot_mpm && lifetimes_hold(e)) {
-        /* prefork, worker: a connection holds its slot from its accept to
-         * its close, which is its lifetime while it did not wait */
-        obs_add(e, SB_OBS_HOLD, v);
+    if (kind == SB_OBS_LIFETIME) {
+        /* the mean lifetime, over about the last 1,000 connections */
+        e->life_mean = e->life_mean > 0 ? e->life_mean + (v - e->life_mean) / 1000 : v;
+        if (e->slot_mpm && lifetimes_hold(e)) {
+            /* prefork, worker: a connection holds its slot from its
+             * accept to its close */
+            obs_add(e, SB_OBS_HOLD, fmax(0, v - e->queue_wait));
+        }
     }
     else if (kind == SB_OBS_REQ_PER_CONN) {
         e->rpc_sum += v;

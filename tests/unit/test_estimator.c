@@ -310,6 +310,29 @@ START_TEST(hold_time_from_lifetimes)
 }
 END_TEST
 
+/* A wait in the accept queue that is small against the lifetimes (2.5 ms
+ * against 3.5 s) comes off each lifetime. */
+START_TEST(hold_time_from_lifetimes_less_a_small_wait)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[1];
+    int s;
+
+    for (s = 0; s < 5; s++) {
+        w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+        shm_sample(e, AT(s, 100), w, 1);
+        /* one client waits at the sample of second 1, none at the others */
+        kernel_view(e, AT(s, 400), s == 1, 128, 0, 0);
+        sb_estimator_add_lifecycle(e, AT(s, 600), 100, 100, 0, 0);
+        sb_estimator_add_obs(e, AT(s, 700), SB_OBS_LIFETIME, 3.5);
+    }
+    sb_estimator_tick(e, AT(6, 0), 0);
+    ck_assert_int_eq(hold_n, 5);
+    /* after second 1: 1 connection-second over 400 accepted */
+    ck_assert_msg(fabs(hold_v[4] - (3.5 - 1.0 / 400)) < 1e-9, "%g", hold_v[4]);
+}
+END_TEST
+
 START_TEST(queue_growth_is_arrivals_not_accepts)
 {
     sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
@@ -458,6 +481,7 @@ int main(void)
     tcase_add_test(tc, hold_time_from_the_first_request_to_ready);
     tcase_add_test(tc, hold_time_not_from_short_connections_caught_in_flight);
     tcase_add_test(tc, hold_time_from_lifetimes);
+    tcase_add_test(tc, hold_time_from_lifetimes_less_a_small_wait);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
