@@ -70,9 +70,10 @@ MX_KNOWN=(
     # through httpd's lingering close, after the client has closed (the
     # generator's end), and the connections that span two 10 Hz samples
     # are all observed while the shorter ones only when a slot served just
-    # one between two samples: prefork 3.8 ms against the generator's
-    # 1.9 ms, worker 41.6 ms against 6.7 ms (a loaded host; before short
-    # ones caught in flight were left out, prefork 15.6 ms against 6.1 ms)
+    # one between two samples: prefork 2.7 and 3.8 ms against the
+    # generator's 2.0 and 1.9 ms, worker 41.6 ms against 6.7 ms (a loaded
+    # host; before short ones caught in flight were left out, prefork
+    # 15.6 ms against 6.1 ms)
     "prefork:off:diag:hold_time mean (s)" "worker:off:diag:hold_time mean (s)"
 )
 
