@@ -4,7 +4,8 @@
 #include "sb_conntrack.h"
 
 /* A connection that was idle for less than this since its last response is
- * still counted as busy: the response may not be complete. */
+ * not counted idle at once: the response may not be complete.  The next
+ * sample tells (see pending below). */
 #define IDLE_MIN_MS 20
 /* Linux keeps a timewait socket this long (TCP_TIMEWAIT_LEN). */
 #define TIMEWAIT_MS 60000
@@ -14,9 +15,18 @@ typedef struct {
     int state;
     int has_info;
     uint64_t bytes_received;
+    uint64_t bytes_acked;
     uint32_t data_segs_in;
     apr_time_t idle_since;      /* end of the last response while idle, 0 busy */
+    apr_time_t pending_since;   /* idle for less than IDLE_MIN_MS at the last
+                                 * sample: the end of its response, 0 none */
     unsigned int seen_gen;      /* sample generation it was last seen in */
+    int destroyed;              /* the destroy feed reported its end */
+    uint32_t credited;          /* its requests counted in requests_seen */
+    apr_time_t gone_at;         /* missing from the dump, its destroy message
+                                 * not yet read: that sample's time; 0 not
+                                 * gone */
+    int assumed_one;            /* seen first in TIME_WAIT: one request assumed */
 } entry_t;
 
 struct sb_conntrack {
@@ -150,6 +160,56 @@ static void closed(sb_conntrack_t *t, entry_t *e, apr_time_t ts, apr_time_t when
     e->idle_since = 0;
 }
 
+/* A connection the destroy feed reported freed: its final request count.
+ * One followed until now gets the requests that came after its last
+ * sample; one never seen (it came and went between two samples) is a new
+ * connection with all its requests.  Its entry stays while the dumps list
+ * it (a server-closed one in TIME_WAIT). */
+static void destroyed(sb_conntrack_t *t, const sb_conn_t *c, sb_kernel_view_t *view)
+{
+    uint64_t key = fix_key(sb_kernel_tuple_hash(c));
+    entry_t *e = find(t, key, 0);
+    int segs = c->has_info ? (int)c->data_segs_in : 1;
+
+    if (e && !e->destroyed) {
+        /* followed: what came after the requests counted so far (one
+         * assumed for one seen only in TIME_WAIT) */
+        int had = e->assumed_one ? 1 : (int)e->credited;
+        if (t->baseline_done && segs != had && (segs > had || e->assumed_one)) {
+            view->requests_seen += segs - had;
+        }
+        if (e->pending_since > 0) {
+            view->idle_late++;  /* its response had gone out: then it ended */
+        }
+    }
+    else {
+        /* never seen, or its 4-tuple's earlier connection was */
+        if (!e) {
+            e = find(t, key, 1);
+        }
+        else {
+            memset(e, 0, sizeof(*e));
+            e->key = key;
+        }
+        e->state = SB_TCP_CLOSE;
+        if (t->baseline_done) {
+            view->new_conns++;
+            view->requests_seen += segs;
+            view->unseen_destroyed++;
+        }
+    }
+    e->destroyed = 1;
+    e->assumed_one = 0;
+    e->credited = (uint32_t)(segs > 0 ? segs : 0);
+    if (c->has_info) {
+        e->data_segs_in = c->data_segs_in;
+        e->bytes_received = c->bytes_received;
+        e->bytes_acked = c->bytes_acked;
+    }
+    e->pending_since = 0;
+    /* swept at the end of this update unless the dump lists it (TIME_WAIT) */
+}
+
 void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kernel_view_t *view)
 {
     apr_time_t ts = k->ts;
@@ -167,12 +227,16 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         return;
     }
     t->gen++;
-    if ((t->used + (apr_size_t)k->nconns) * 2 > t->cap) {
+    if ((t->used + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > t->cap) {
         apr_size_t cap = t->cap;
-        while ((t->live + (apr_size_t)k->nconns) * 2 > cap) {
+        while ((t->live + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > cap) {
             cap *= 2;
         }
         rehash(t, cap * 2);
+    }
+    view->have_destroyed = k->have_destroyed && !k->destroyed_lost;
+    for (i = 0; i < k->ndestroyed; i++) {
+        destroyed(t, &k->destroyed[i], view);
     }
 
     for (i = 0; i < k->nconns; i++) {
@@ -188,8 +252,10 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             e = find(t, key, 1);
             is_new = 1;
         }
-        else if (e->state == SB_TCP_TIME_WAIT && c->state != SB_TCP_TIME_WAIT && c->has_info) {
-            /* the client reused the port of a connection in TIME_WAIT */
+        else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed || e->gone_at > 0)
+                 && c->state != SB_TCP_TIME_WAIT && c->has_info) {
+            /* the client reused the port of a connection in TIME_WAIT (or
+             * of one the kernel freed) */
             memset(e, 0, sizeof(*e));
             e->key = key;
             is_new = 1;
@@ -198,24 +264,48 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             view->new_conns++;
             if (!c->has_info) {
                 view->requests_seen++;      /* seen only closed: assume one */
+                e->assumed_one = 1;
             }
         }
         e->seen_gen = t->gen;
+        if (!t->baseline_done) {
+            e->credited = c->data_segs_in;
+        }
+        else if (c->has_info && !(c->inode == 0 && (c->state == SB_TCP_ESTABLISHED
+                                                     || c->state == SB_TCP_CLOSE_WAIT))
+                 && c->data_segs_in > e->credited && !e->assumed_one) {
+            /* requests count once httpd has accepted their connection
+             * (until then it is in the accept queue, no process holds
+             * it): the access counters count them when served, which may
+             * be long after they arrived in an overload */
+            view->requests_seen += (int)(c->data_segs_in - e->credited);
+            e->credited = c->data_segs_in;
+        }
 
         if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
             apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
             apr_time_t sent_at = ts - apr_time_from_msec(c->last_data_sent_ms);
-            int idle = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
-                       && c->wqueue == 0 && c->rqueue == 0
-                       && c->last_data_sent_ms >= IDLE_MIN_MS;
+            int quiet = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
+                        && c->wqueue == 0 && c->rqueue == 0;
+            int idle = quiet && c->last_data_sent_ms >= IDLE_MIN_MS;
+            apr_time_t since = e->idle_since > 0 ? e->idle_since : e->pending_since;
 
             view->established++;
-            if (!is_new && e->idle_since > 0 && c->bytes_received > e->bytes_received
-                && recv_at >= e->idle_since) {
+            if (!is_new && e->pending_since > 0
+                && (c->bytes_received > e->bytes_received || (c->bytes_acked == e->bytes_acked
+                                                              && c->bytes_received == e->bytes_received))) {
+                /* its response had just gone out at the last sample: it was
+                 * complete then, as nothing was sent since, or the client
+                 * sent its next request (a client asks again once it has
+                 * the whole response): idle at the last sample */
+                view->idle_late++;
+            }
+            if (!is_new && since > 0 && c->bytes_received > e->bytes_received
+                && recv_at >= since) {
                 /* requests arrived since the last sample, after an idle
                  * period: the span holds as many gaps as requests */
                 uint32_t n = c->data_segs_in > e->data_segs_in ? c->data_segs_in - e->data_segs_in : 1;
-                double span = (double)(recv_at - e->idle_since) / APR_USEC_PER_SEC;
+                double span = (double)(recv_at - since) / APR_USEC_PER_SEC;
                 uint32_t j;
                 if (n > 16) {
                     n = 16;
@@ -231,16 +321,16 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             else {
                 e->idle_since = 0;
             }
-            if (t->baseline_done && is_new) {
-                view->requests_seen += (int)c->data_segs_in;
-            }
-            else if (t->baseline_done && c->data_segs_in > e->data_segs_in) {
-                view->requests_seen += (int)(c->data_segs_in - e->data_segs_in);
-            }
+            e->pending_since = quiet && !idle ? sent_at : 0;
             e->bytes_received = c->bytes_received;
+            e->bytes_acked = c->bytes_acked;
             e->data_segs_in = c->data_segs_in;
         }
         else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
+            if (e->pending_since > 0 && !e->destroyed) {
+                view->idle_late++;  /* its response had gone out: then it ended */
+            }
+            e->pending_since = 0;
             if (server_closing(c->state)) {
                 apr_time_t when = ts;
                 if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
@@ -252,6 +342,9 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
             else if (client_closing(c->state)) {
                 closed(t, e, ts, ts, 0);
                 view->vanished++;
+                /* with the destroy feed its last requests are counted
+                 * when the kernel frees it */
+                view->tail_unknown += !e->destroyed && !view->have_destroyed;
             }
         }
         e->state = c->state;
@@ -261,14 +354,33 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
     /* connections gone since the last sample */
     for (apr_size_t j = 0; j < t->cap; j++) {
         entry_t *e = &t->tab[j];
-        if (e->key > 1 && e->seen_gen != t->gen) {
-            if (e->state == SB_TCP_ESTABLISHED) {
-                closed(t, e, ts, ts, 0);   /* closed by the client between samples */
-                view->vanished++;
-            }
-            e->key = 1;
-            t->live--;
+        int open;
+        if (e->key <= 1 || e->seen_gen == t->gen) {
+            continue;
         }
+        open = e->state == SB_TCP_ESTABLISHED || client_closing(e->state);
+        if (open && !e->destroyed && view->have_destroyed && e->gone_at == 0) {
+            /* the kernel sends its destroy message after freeing it: it
+             * may come with the next sample */
+            e->gone_at = ts;
+            continue;
+        }
+        if (e->state == SB_TCP_ESTABLISHED) {
+            if (e->pending_since > 0 && !e->destroyed) {
+                view->idle_late++;  /* its response had gone out: then it ended */
+            }
+            /* closed by the client between samples */
+            closed(t, e, ts, e->gone_at > 0 ? e->gone_at : ts, 0);
+            view->vanished++;
+            /* its last requests: counted from the destroy feed, else
+             * unseen (see sb_kernel_view_t) */
+            view->tail_unknown += !e->destroyed;
+        }
+        else if (client_closing(e->state) && !e->destroyed && e->gone_at > 0) {
+            view->tail_unknown++;   /* no destroy message came */
+        }
+        e->key = 1;
+        t->live--;
     }
     t->stats.tracked = t->live;
     t->baseline_done = 1;

@@ -10,7 +10,10 @@
  * the last response sent after the last request arrived, nothing queued),
  * the idle gaps that ended with another request on the same connection,
  * the idle periods that ended with a close (and who closed), and the
- * accept-queue length.  See sbagent(8), ESTIMATORS, for the error bounds.
+ * accept-queue length.  With the kernel's destroy feed (see
+ * sb_kernel_sample_t) each connection's end comes with its final request
+ * count, and connections that came and went between two samples are
+ * counted.  See sbagent(8), ESTIMATORS, for the error bounds.
  */
 #ifndef SB_CONNTRACK_H
 #define SB_CONNTRACK_H

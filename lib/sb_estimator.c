@@ -13,6 +13,11 @@ const char *const sb_obs_names[SB_OBS_N] = {
 #define SB_RPC_WINDOW 60
 /* Connections the window needs before its ratio is trusted. */
 #define SB_RPC_MIN_CONNS 20
+/* First requests among the slots sampled writing a response the window
+ * needs before their share is trusted (about 20 % relative error); the
+ * same for the slots sampled closing. */
+#define SB_RPC_MIN_FIRST 25
+#define SB_RPC_MIN_CLOSING 25
 
 /* What the estimator remembers of one worker slot between samples. */
 typedef struct {
@@ -25,6 +30,7 @@ typedef struct {
     apr_time_t start_time;
     apr_time_t stop_time;
     apr_time_t conn_start;      /* start of the current connection, 0 unknown */
+    int conn_samples;           /* samples that showed it on that connection */
 } slot_track_t;
 
 /* The second being filled. */
@@ -35,12 +41,18 @@ typedef struct {
     double busy_sum, busy_max, idle_sum;
     double ka_sum, ka_max, rd_sum, wr_sum, cl_sum, gr_sum, open_sum;
     double kconn_sum, kconn_max;
+    double lq_sum;              /* accept queue, summed over kernel samples */
+    double w_first, w_all;      /* slots sampled writing: on their
+                                 * connection's first request, all */
+    double c_req, c_all;        /* slots sampled closing: their
+                                 * connections' requests, all */
     double req;                 /* requests completed */
     double kbytes;
     double conn_sb;             /* scoreboard estimate of new connections */
     double conn_k;              /* kernel: new connections */
     double req_k;               /* kernel: requests on tracked connections */
     double vanished_k;          /* kernel: tracked connections the client closed */
+    double tail_k;              /* ... whose last requests were not counted */
     double lq_max;
     double lq_end;              /* accept queue at the last kernel sample */
     int lq_full;                /* the queue reached its limit */
@@ -84,12 +96,24 @@ struct sb_estimator {
     /* requests per finished connection, for the scoreboard estimate */
     double rpc_sum;
     double rpc_n;
-    double rpc_lb_sum;          /* requests of connections that ended between samples */
+    double rpc_lb_sum;          /* requests of connections that ended between
+                                 * samples (an upper bound) */
     double rpc_lb_n;
     /* requests and eBPF arrivals of the last SB_RPC_WINDOW closed seconds:
-     * requests per connection from counts, also when no connection ends */
+     * requests per connection from counts, also when no connection ends;
+     * the slots sampled writing a response (on their connection's first
+     * request, all); the accept queue (mean) and the connections accepted */
     double win_req[SB_RPC_WINDOW], win_conn[SB_RPC_WINDOW];
+    double win_wfirst[SB_RPC_WINDOW], win_wall[SB_RPC_WINDOW];
+    double win_creq[SB_RPC_WINDOW], win_call[SB_RPC_WINDOW];
+    double win_lq[SB_RPC_WINDOW], win_acc[SB_RPC_WINDOW];
     int win_at;
+    int slot_mpm;               /* the MPM holds a slot per connection */
+    int have_lifetimes;         /* the eBPF source reports (lifetimes) */
+    double queue_wait;          /* mean wait in the accept queue (s) */
+    double life_mean;           /* mean eBPF lifetime (s), moving */
+    apr_time_t prev_ts;         /* the previous scoreboard sample's time */
+    apr_interval_time_t sample_dt; /* ... and the interval to this one */
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -117,6 +141,21 @@ sb_estimator_t *sb_estimator_create(apr_pool_t *p, sb_second_cb cb, void *baton)
     return e;
 }
 
+/* Prefork and worker hold times come from the eBPF lifetimes, less the
+ * mean wait in the accept queue (over the last 60 s, Little's law), while
+ * that wait is negligible: under 1 ms or 1 % of the mean lifetime.  A
+ * connection's lifetime runs from its handshake, its hold from its
+ * accept.  While clients wait longer (and a client may even give up
+ * before the accept, ending its lifetime in the queue), the
+ * scoreboard's. */
+#define SB_HOLD_MAX_WAIT 0.001
+#define SB_HOLD_MAX_WAIT_SHARE 0.01
+static int lifetimes_hold(const sb_estimator_t *e)
+{
+    return e->have_lifetimes && (e->queue_wait < SB_HOLD_MAX_WAIT
+                                 || e->queue_wait < SB_HOLD_MAX_WAIT_SHARE * e->life_mean);
+}
+
 static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 {
     sb_obs_t *o = &e->cur.obs[kind];
@@ -133,7 +172,16 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
         o->cap = cap;
     }
     o->v[o->n++] = v;
-    if (kind == SB_OBS_REQ_PER_CONN) {
+    if (kind == SB_OBS_LIFETIME) {
+        /* the mean lifetime, over about the last 1,000 connections */
+        e->life_mean = e->life_mean > 0 ? e->life_mean + (v - e->life_mean) / 1000 : v;
+        if (e->slot_mpm && lifetimes_hold(e)) {
+            /* prefork, worker: a connection holds its slot from its
+             * accept to its close */
+            obs_add(e, SB_OBS_HOLD, fmax(0, v - e->queue_wait));
+        }
+    }
+    else if (kind == SB_OBS_REQ_PER_CONN) {
         e->rpc_sum += v;
         e->rpc_n += 1;
     }
@@ -145,27 +193,62 @@ static void obs_add(sb_estimator_t *e, sb_obs_kind_t kind, double v)
 
 double sb_estimator_req_per_conn(const sb_estimator_t *e)
 {
-    double n = e->rpc_n + e->rpc_lb_n, req = 0, conn = 0;
+    double req = 0, conn = 0, wfirst = e->cur.w_first, wall = e->cur.w_all, n;
+    double creq = e->cur.c_req, call = e->cur.c_all;
     int i;
 
     for (i = 0; i < SB_RPC_WINDOW; i++) {
         req += e->win_req[i];
         conn += e->win_conn[i];
+        wfirst += e->win_wfirst[i];
+        wall += e->win_wall[i];
+        creq += e->win_creq[i];
+        call += e->win_call[i];
     }
     if (conn >= SB_RPC_MIN_CONNS && req > 0) {
         return fmax(1.0, req / conn);   /* counted: every arrival (eBPF) */
     }
+    if (wfirst >= SB_RPC_MIN_FIRST) {
+        /* a slot sampled writing a response is on its connection's first
+         * request when its conn_count is still 0: that share of the
+         * samples is connections / requests (the samples fall on
+         * requests in proportion to their service time, not to their
+         * connection's length) */
+        return fmax(1.0, wall / wfirst);
+    }
+    if (call >= SB_RPC_MIN_CLOSING) {
+        /* a slot sampled closing (lingering close) shows its finished
+         * connection's requests in conn_count: their mean, as long as
+         * the close takes as long after few requests as after many */
+        return fmax(1.0, creq / call);
+    }
+    n = e->rpc_n + e->rpc_lb_n;
     return n > 0 ? fmax(1.0, (e->rpc_sum + e->rpc_lb_sum) / n) : 1.0;
 }
 
 /* A closed second's requests and counted arrivals into the window. */
 static void window_add(sb_estimator_t *e, const sb_second_t *s)
 {
-    int have = !isnan(s->req_per_s) && !isnan(s->conn_per_s_bpf);
+    const acc_t *a = &e->cur;
+    int have = !isnan(s->req_per_s) && !isnan(s->conn_per_s_bpf), i;
+    double lq = 0, acc = 0;
 
     e->win_at = (e->win_at + 1) % SB_RPC_WINDOW;
     e->win_req[e->win_at] = have ? s->req_per_s : 0;
     e->win_conn[e->win_at] = have ? s->conn_per_s_bpf : 0;
+    e->win_wfirst[e->win_at] = a->w_first;
+    e->win_wall[e->win_at] = a->w_all;
+    e->win_creq[e->win_at] = a->c_req;
+    e->win_call[e->win_at] = a->c_all;
+    have = a->kernel_samples > 0 && !isnan(s->accepted_per_s);
+    e->win_lq[e->win_at] = have ? a->lq_sum / a->kernel_samples : 0;
+    e->win_acc[e->win_at] = have ? s->accepted_per_s : 0;
+    for (i = 0; i < SB_RPC_WINDOW; i++) {
+        lq += e->win_lq[i];
+        acc += e->win_acc[i];
+    }
+    /* Little's law: connection-seconds waited / connections accepted */
+    e->queue_wait = acc > 0 ? lq / acc : 0;
 }
 
 /* Arrivals and accepted connections (see sbagent(8), ESTIMATORS).  httpd
@@ -263,7 +346,7 @@ static void emit(sb_estimator_t *e)
         if (!isnan(s.req_per_s)) {
             /* the kernel sees a request up to one of its periods after the
              * scoreboard counts it: compare with the previous second's */
-            e->untracked += e->prev_req - a->req_k - a->vanished_k;
+            e->untracked += e->prev_req - a->req_k - a->tail_k;
             e->prev_req = s.req_per_s;
             if (e->untracked > 0) {
                 s.conn_per_s_kernel += e->untracked;
@@ -354,6 +437,38 @@ static double usec_to_s(apr_time_t t)
     return (double)t / APR_USEC_PER_SEC;
 }
 
+/* The start of the connection a slot is on, where its sample shows it:
+ * the start of the connection's first request (read at once after the
+ * accept), while it is handled (conn_count still 0; in R the start time
+ * is still the previous request's) or once it is done and the slot idles
+ * or closes (conn_count 1).  0: unknown. */
+static apr_time_t first_request_start(const slot_track_t *prev, const sb_worker_t *cur)
+{
+    int first = (cur->conn_count == 0 && in_request(cur->state) && cur->state != SB_SLOT_READ)
+                || (cur->conn_count == 1 && (cur->state == SB_SLOT_KEEPALIVE
+                                             || cur->state == SB_SLOT_CLOSING));
+
+    return first && cur->start_time > 0 && cur->start_time != prev->start_time
+           ? cur->start_time : 0;
+}
+
+/* The connection followed from its start ended at end: its hold time,
+ * unless the eBPF source's lifetimes give it (see lifetimes_hold).  One that a
+ * single sample caught and that lasted less than a sample interval is
+ * left out: such a connection is caught with a probability that grows
+ * with its length, and would bias the mean (with KeepAlive Off, 2.6x). */
+static void hold_obs(sb_estimator_t *e, const slot_track_t *prev, apr_time_t start,
+                     apr_time_t end)
+{
+    if (lifetimes_hold(e) || start <= 0 || end <= start) {
+        return;
+    }
+    if (prev && prev->conn_samples <= 1 && end - start < e->sample_dt) {
+        return;
+    }
+    obs_add(e, SB_OBS_HOLD, usec_to_s(end - start));
+}
+
 /* Connection inference for one slot of a prefork or worker MPM, where a
  * worker stays with its connection until it closes.  conn_count counts the
  * requests of the slot's current connection and is zeroed when the slot
@@ -372,6 +487,10 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     double started = 0;
 
     if (same) {
+        if (prev->conn_start == 0 && prev->conn_count == 0) {
+            prev->conn_start = first_request_start(prev, cur);
+        }
+        prev->conn_samples++;
         if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
             && cur->start_time > prev->stop_time) {
             /* idle at the previous sample: the requests started since then
@@ -391,8 +510,17 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
     if (!was_on) {
         /* ready (or not started) at the previous sample */
         if (now_on && cur->conn_count == da) {
-            prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
+            prev->conn_start = first_request_start(prev, cur);
+            prev->conn_samples = 1;
             return 1;           /* one new connection, all requests on it */
+        }
+        if (!now_on && da == 1 && cur->start_time > prev->last_used
+            && cur->last_used > cur->start_time) {
+            /* ready at both samples, one request between: one connection
+             * came and went (last_used is stamped when the slot becomes
+             * ready) */
+            obs_add(e, SB_OBS_REQ_PER_CONN, 1);
+            hold_obs(e, NULL, cur->start_time, cur->last_used);
         }
     }
     else {
@@ -404,25 +532,36 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
             e->rpc_lb_sum += (double)(prev->conn_count + da);
             e->rpc_lb_n += 1;
         }
-        if (!now_on && da == 0) {
-            /* exactly that connection, and no other since */
-            obs_add(e, SB_OBS_REQ_PER_CONN, prev->conn_count);
-            if (prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
+        if (!now_on && (da == 0 || (da == 1 && in_request(prev->state)))) {
+            /* exactly that connection (and the request it had in flight),
+             * and no other since */
+            obs_add(e, SB_OBS_REQ_PER_CONN, (double)(prev->conn_count + da));
+            if (da == 0 && prev->state == SB_SLOT_KEEPALIVE && prev->stop_time > 0
                 && cur->last_used >= prev->stop_time) {
                 /* last_used is stamped when the slot becomes ready */
                 obs_add(e, SB_OBS_KA_CLOSE, usec_to_s(cur->last_used - prev->stop_time));
             }
-            if (prev->conn_start > 0 && cur->last_used > prev->conn_start) {
-                obs_add(e, SB_OBS_HOLD, usec_to_s(cur->last_used - prev->conn_start));
-            }
+            hold_obs(e, prev, prev->conn_start, cur->last_used);
+        }
+        else if (!now_on && prev->conn_start > 0
+                 && (double)da <= fmax(1.0, sb_estimator_req_per_conn(e))) {
+            /* ready again after at most a connection's worth of requests
+             * (mean): taken for the rest of that connection, assuming the
+             * slot took no other connection in between.  A client that
+             * closes right after its last response leaves no sample
+             * between that request and the close, so this is the usual
+             * way such a connection's end is seen. */
+            hold_obs(e, prev, prev->conn_start, cur->last_used);
         }
     }
     if (now_on) {
         started = 1;
-        prev->conn_start = cur->conn_count == 0 ? cur->start_time : 0;
+        prev->conn_start = first_request_start(prev, cur);
+        prev->conn_samples = 1;
     }
     else {
         prev->conn_start = 0;
+        prev->conn_samples = 0;
     }
     /* connections that began and ended between the two samples: the
      * requests left after the current connection's and the old one's
@@ -451,6 +590,8 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     advance(e, (int64_t)apr_time_sec(s->ts));
     a = &e->cur;
     a->samples++;
+    e->sample_dt = e->prev_ts > 0 && s->ts > e->prev_ts ? s->ts - e->prev_ts : 0;
+    e->prev_ts = s->ts;
     a->slots_total = s->nworkers;
     a->source = s->source;
     a->generation = s->server.generation;
@@ -464,6 +605,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     a->cl_sum += s->slots[SB_SLOT_CLOSING];
     a->gr_sum += s->slots[SB_SLOT_GRACEFUL];
     a->open_sum += s->slots[SB_SLOT_DEAD];
+    e->slot_mpm = sb_mpm_slot_holds_keepalive(s->server.mpm_id);
 
     /* requests and bytes from the totals; a full restart or a new segment
      * zeroes them, and what was served between the two samples is lost */
@@ -501,6 +643,15 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
             /* the slot finished a request since the previous sample (any MPM) */
             obs_add(e, SB_OBS_SERVICE, usec_to_s(w->stop_time - w->start_time));
         }
+        if (conn_capable && w->state == SB_SLOT_WRITE) {
+            /* writing a response: the first of its connection? */
+            a->w_all += 1;
+            a->w_first += w->conn_count == 0;
+        }
+        else if (conn_capable && w->state == SB_SLOT_CLOSING) {
+            a->c_all += 1;
+            a->c_req += w->conn_count;
+        }
         if (t->valid && conn_capable && t->pid == w->pid && w->access_count >= t->access
             && !(events & SB_SHM_EV_RESTARTED)) {
             conns += infer_slot(e, t, w);
@@ -510,6 +661,7 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
              * connection it started since the previous sample */
             conns += 1;
             t->conn_start = 0;
+            t->conn_samples = 1;
         }
         t->valid = 1;
         t->pid = w->pid;
@@ -535,9 +687,10 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
     advance(e, (int64_t)apr_time_sec(k->ts));
     a = &e->cur;
     a->kernel_samples++;
-    a->kconn_sum += k->idle_keepalive;
+    a->kconn_sum += k->idle_keepalive + k->idle_late;
     a->kconn_max = fmax(a->kconn_max, k->idle_keepalive);
     a->lq_max = fmax(a->lq_max, k->listen_queue);
+    a->lq_sum += k->listen_queue;
     a->lq_end = k->listen_queue;
     if (k->listen_backlog > 0 && k->listen_queue >= k->listen_backlog) {
         a->lq_full = 1;
@@ -545,6 +698,7 @@ void sb_estimator_add_kernel(sb_estimator_t *e, const sb_kernel_view_t *k)
     a->conn_k += k->new_conns;
     a->req_k += k->requests_seen;
     a->vanished_k += k->vanished;
+    a->tail_k += k->tail_unknown;
     if (k->have_overflows) {
         if (e->have_prev_overflows && k->listen_overflows >= e->prev_overflows) {
             a->overflows += (double)(k->listen_overflows - e->prev_overflows);
@@ -562,6 +716,7 @@ void sb_estimator_add_lifecycle(sb_estimator_t *e, apr_time_t ts, double arrival
 
     advance(e, (int64_t)apr_time_sec(ts));
     a = &e->cur;
+    e->have_lifetimes = 1;
     a->bpf_samples++;
     a->arrivals_bpf += arrivals;
     a->closed_server_bpf += closed_server;

@@ -44,13 +44,25 @@ typedef struct {
     int listen_backlog;         /* sum of their limits */
     int established;            /* server-side connections not closing */
     int idle_keepalive;         /* ... of which idle between requests */
-    int new_conns;              /* connections first seen in this sample */
-    int requests_seen;          /* request segments that arrived on tracked
-                                 * connections since the last sample (a
-                                 * connection seen only in TIME_WAIT: 1) */
+    int idle_late;              /* connections idle at the previous sample
+                                 * that it could not tell yet (their
+                                 * response had just gone out) */
+    int new_conns;              /* connections first seen in this sample
+                                 * (in a dump, or by the destroy feed) */
+    int requests_seen;          /* request segments on tracked connections,
+                                 * counted once httpd accepted them (a
+                                 * connection seen only in TIME_WAIT: 1;
+                                 * with the destroy feed also those that
+                                 * came after a connection's last sample,
+                                 * and those of unseen ones) */
     int vanished;               /* tracked connections the client closed
-                                 * since the last sample: each may have
-                                 * carried one last request unseen */
+                                 * since the last sample */
+    int tail_unknown;           /* ... of which the destroy feed did not
+                                 * report the end: each may have carried
+                                 * one last request unseen */
+    int unseen_destroyed;       /* of new_conns: never seen in a dump, known
+                                 * from the destroy feed */
+    int have_destroyed;         /* the destroy feed reported all it freed */
     uint64_t listen_overflows;  /* cumulative, host-wide */
     int have_overflows;
 } sb_kernel_view_t;

@@ -42,9 +42,14 @@
 /* tcp_info must reach data_segs_in (Linux 4.6) to count as present. */
 #define SB_TCPI_MIN (offsetof(struct tcp_info, tcpi_data_segs_in) + sizeof(__u32))
 
+/* Receive buffer asked for the destroy feed: at 5,000 connections/s a
+ * second of messages (each an skb of its own). */
+#define SB_DESTROY_RCVBUF (16 * 1024 * 1024)
+
 struct sb_kernel {
     apr_pool_t *pool;
     int fd;
+    int dfd;                    /* the destroy feed (multicast), -1 none */
     uint32_t seq;
     char *rbuf;                 /* SB_RECV_BUF bytes, aligned for nlmsghdr */
     char *fbuf;                 /* /proc/net files */
@@ -53,6 +58,10 @@ struct sb_kernel {
     int nls, cap_ls;
     sb_conn_t *cs;
     int ncs, cap_cs;
+    sb_conn_t *ds;              /* connections the destroy feed reported */
+    int nds, cap_ds;
+    int ds_lost;
+    char derr[160];             /* why there is no destroy feed */
     apr_size_t received;        /* socket messages of the last call */
     char err[512];
 };
@@ -70,13 +79,53 @@ static apr_status_t cleanup_kernel(void *data)
     sb_kernel_close(k);
     free(k->ls);
     free(k->cs);
+    free(k->ds);
     free(k->fbuf);
     k->ls = NULL;
     k->cs = NULL;
+    k->ds = NULL;
+    k->cap_ds = 0;
     k->fbuf = NULL;
     k->cap_ls = k->cap_cs = 0;
     k->fbuf_cap = 0;
     return APR_SUCCESS;
+}
+
+/* The destroy feed: the kernel multicasts an inet_diag message, with
+ * tcp_info, for each full TCP socket it frees (SKNLGRP_INET*_TCP_DESTROY,
+ * Linux 4.9; joining needs CAP_NET_ADMIN in some kernels).  Best effort:
+ * without it dfd stays -1. */
+static void destroy_open(sb_kernel_t *k)
+{
+#ifdef SKNLGRP_MAX
+    struct sockaddr_nl sa;
+    int sz = SB_DESTROY_RCVBUF;
+
+    k->dfd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_SOCK_DIAG);
+    if (k->dfd < 0) {
+        snprintf(k->derr, sizeof(k->derr), "socket: %s", strerror(errno));
+        return;
+    }
+    if (setsockopt(k->dfd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) != 0) {
+        setsockopt(k->dfd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.nl_family = AF_NETLINK;
+    sa.nl_groups = (1U << (SKNLGRP_INET_TCP_DESTROY - 1)) | (1U << (SKNLGRP_INET6_TCP_DESTROY - 1));
+    if (bind(k->dfd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+        snprintf(k->derr, sizeof(k->derr), "joining its multicast groups: %s%s",
+                 strerror(errno), errno == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+        close(k->dfd);
+        k->dfd = -1;
+    }
+#else
+    snprintf(k->derr, sizeof(k->derr), "not built (the kernel headers lack SKNLGRP_*)");
+#endif
+}
+
+const char *sb_kernel_destroy_feed(const sb_kernel_t *k)
+{
+    return k->dfd >= 0 ? NULL : k->derr;
 }
 
 apr_status_t sb_kernel_open(sb_kernel_t **out, apr_pool_t *p)
@@ -89,6 +138,7 @@ apr_status_t sb_kernel_open(sb_kernel_t **out, apr_pool_t *p)
     *out = k;
     k->pool = p;
     k->fd = -1;
+    k->dfd = -1;
     k->rbuf = apr_palloc(p, SB_RECV_BUF);
     apr_pool_cleanup_register(p, k, cleanup_kernel, apr_pool_cleanup_null);
 
@@ -115,6 +165,7 @@ apr_status_t sb_kernel_open(sb_kernel_t **out, apr_pool_t *p)
     tv.tv_sec = SB_RECV_TIMEOUT;
     tv.tv_usec = 0;
     setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    destroy_open(k);
     k->err[0] = '\0';
     return APR_SUCCESS;
 }
@@ -124,6 +175,10 @@ void sb_kernel_close(sb_kernel_t *k)
     if (k && k->fd >= 0) {
         close(k->fd);
         k->fd = -1;
+    }
+    if (k && k->dfd >= 0) {
+        close(k->dfd);
+        k->dfd = -1;
     }
 }
 
@@ -523,34 +578,25 @@ static apr_status_t push_listen(sb_kernel_t *k, const struct inet_diag_msg *m)
     return APR_SUCCESS;
 }
 
-static apr_status_t sample_cb(sb_kernel_t *k, const struct inet_diag_msg *m,
-                              const void *info, apr_size_t info_len, void *ctx)
+/* Room for one more connection in *arr (of *n, *cap). */
+static sb_conn_t *push_conn(sb_kernel_t *k, sb_conn_t **arr, int *n, int *cap)
 {
-    const sb_kernel_ports_t *ports = ctx;
-    uint16_t lport = ntohs(m->id.idiag_sport);
-    sb_conn_t *c;
-
-    /* The kernel filtered already; this guards against a kernel that did not. */
-    if (!port_wanted(ports, lport)
-        || (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)) {
-        return APR_SUCCESS;
-    }
-    if (m->idiag_state == SB_TCP_LISTEN) {
-        return push_listen(k, m);
-    }
-    if (m->idiag_state >= 32 || !(SB_CONN_STATES & TCPF(m->idiag_state))) {
-        return APR_SUCCESS;
-    }
-    if (k->ncs == k->cap_cs) {
-        int cap = k->cap_cs ? k->cap_cs * 2 : 64;
-        sb_conn_t *n = realloc(k->cs, (size_t)cap * sizeof(*n));
-        if (!n) {
-            return nomem(k);
+    if (*n == *cap) {
+        int ncap = *cap ? *cap * 2 : 64;
+        sb_conn_t *na = realloc(*arr, (size_t)ncap * sizeof(*na));
+        if (!na) {
+            nomem(k);
+            return NULL;
         }
-        k->cs = n;
-        k->cap_cs = cap;
+        *arr = na;
+        *cap = ncap;
     }
-    c = &k->cs[k->ncs++];
+    return &(*arr)[(*n)++];
+}
+
+static void fill_conn(sb_conn_t *c, const struct inet_diag_msg *m, uint16_t lport,
+                      const void *info, apr_size_t info_len)
+{
     memset(c, 0, sizeof(*c));
     c->family = m->idiag_family;
     c->state = (sb_tcp_state_t)m->idiag_state;
@@ -579,7 +625,95 @@ static apr_status_t sample_cb(sb_kernel_t *k, const struct inet_diag_msg *m,
         c->segs_out = ti.tcpi_segs_out;
         c->data_segs_in = ti.tcpi_data_segs_in;
     }
+}
+
+static apr_status_t sample_cb(sb_kernel_t *k, const struct inet_diag_msg *m,
+                              const void *info, apr_size_t info_len, void *ctx)
+{
+    const sb_kernel_ports_t *ports = ctx;
+    uint16_t lport = ntohs(m->id.idiag_sport);
+    sb_conn_t *c;
+
+    /* The kernel filtered already; this guards against a kernel that did not. */
+    if (!port_wanted(ports, lport)
+        || (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)) {
+        return APR_SUCCESS;
+    }
+    if (m->idiag_state == SB_TCP_LISTEN) {
+        return push_listen(k, m);
+    }
+    if (m->idiag_state >= 32 || !(SB_CONN_STATES & TCPF(m->idiag_state))) {
+        return APR_SUCCESS;
+    }
+    if (!(c = push_conn(k, &k->cs, &k->ncs, &k->cap_cs))) {
+        return APR_ENOMEM;
+    }
+    fill_conn(c, m, lport, info, info_len);
     return APR_SUCCESS;
+}
+
+/* A destroyed socket: a server-side one of the ports (the feed carries
+ * every TCP socket of the host, client sides and other servers' too; a
+ * listener closing is no connection). */
+static apr_status_t destroy_cb(sb_kernel_t *k, const struct inet_diag_msg *m,
+                               const void *info, apr_size_t info_len, void *ctx)
+{
+    const sb_kernel_ports_t *ports = ctx;
+    uint16_t lport = ntohs(m->id.idiag_sport);
+    sb_conn_t *c;
+
+    if (!port_wanted(ports, lport) || m->idiag_state == SB_TCP_LISTEN
+        || ntohs(m->id.idiag_dport) == 0
+        || (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)) {
+        return APR_SUCCESS;
+    }
+    if (!(c = push_conn(k, &k->ds, &k->nds, &k->cap_ds))) {
+        return APR_ENOMEM;
+    }
+    fill_conn(c, m, lport, info, info_len);
+    return APR_SUCCESS;
+}
+
+/* Everything the destroy feed holds now into k->ds; an overrun (ENOBUFS)
+ * is noted in k->ds_lost. */
+static void destroy_drain(sb_kernel_t *k, const sb_kernel_ports_t *ports)
+{
+    k->nds = 0;
+    k->ds_lost = 0;
+    if (k->dfd < 0) {
+        return;
+    }
+    for (;;) {
+        ssize_t got = recv(k->dfd, k->rbuf, SB_RECV_BUF, MSG_DONTWAIT);
+        apr_size_t left, step;
+        char *at;
+
+        if (got < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            if (errno == ENOBUFS) {
+                k->ds_lost = 1;
+                continue;
+            }
+            return;             /* EAGAIN: drained */
+        }
+        for (at = k->rbuf, left = (apr_size_t)got; left >= sizeof(struct nlmsghdr);
+             at += step, left -= step) {
+            struct nlmsghdr *h = (struct nlmsghdr *)(void *)at;
+            if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left) {
+                break;
+            }
+            step = NLMSG_ALIGN(h->nlmsg_len);
+            if (step > left) {
+                step = left;
+            }
+            if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY
+                && h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct inet_diag_msg))) {
+                diag_message(k, 0, h, destroy_cb, (void *)ports);
+            }
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- /proc */
@@ -867,6 +1001,8 @@ apr_status_t sb_kernel_sample(sb_kernel_t *k, const sb_kernel_ports_t *ports,
     s->ts = apr_time_now();
     k->nls = k->ncs = 0;
     k->received = 0;
+    /* what was freed before the dump: such a connection is not in it */
+    destroy_drain(k, ports);
     /* Listeners first: cheap (the listening hash is small).  Connections
      * cost a walk of the whole established hash, sized by the host's
      * memory rather than by its load, so it is walked only for a family
@@ -900,6 +1036,12 @@ apr_status_t sb_kernel_sample(sb_kernel_t *k, const sb_kernel_ports_t *ports,
     }
     if (k->ncs) {
         s->conns = apr_pmemdup(p, k->cs, (apr_size_t)k->ncs * sizeof(*k->cs));
+    }
+    s->have_destroyed = k->dfd >= 0;
+    s->destroyed_lost = k->ds_lost;
+    s->ndestroyed = k->nds;
+    if (k->nds) {
+        s->destroyed = apr_pmemdup(p, k->ds, (apr_size_t)k->nds * sizeof(*k->ds));
     }
     k->err[0] = '\0';
     s->have_netstat = read_counters(k, s);

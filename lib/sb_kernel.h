@@ -98,6 +98,15 @@ typedef struct {
     uint64_t listen_drops;
     uint64_t passive_opens;
     int have_netstat;           /* the three counters above are valid */
+    /* The destroy feed: the server-side connections of the ports the
+     * kernel freed since the previous sample (before this one's dump),
+     * with their final tcp_info (state CLOSE, or the state they were freed
+     * in).  have_destroyed 0: no feed (the kernel refused to join it);
+     * destroyed_lost 1: the feed overran, some are missing. */
+    int have_destroyed;
+    int destroyed_lost;
+    int ndestroyed;
+    sb_conn_t *destroyed;
 } sb_kernel_sample_t;
 
 typedef struct sb_kernel sb_kernel_t;
@@ -114,6 +123,9 @@ void sb_kernel_close(sb_kernel_t *k);
 /* The message for the last failure, or for have_netstat being 0 after the
  * last sb_kernel_sample(); "" when there is none. */
 const char *sb_kernel_error(const sb_kernel_t *k);
+
+/* NULL when the destroy feed is on (see sb_kernel_sample_t), else why not. */
+const char *sb_kernel_destroy_feed(const sb_kernel_t *k);
 
 /* How many sockets the kernel sent during the last sb_kernel_sample() or
  * sb_kernel_listen_ports_of_pid() (before sbtune's own checks): shows that

@@ -639,6 +639,11 @@ static int kernel_open(sb_source_t *s, apr_time_t now)
         s->kernel_said[0] = '\0';
     }
     s->conntrack = sb_conntrack_create(s->kernel_pool, kernel_obs, s);
+    if (sb_kernel_destroy_feed(s->kernel)) {
+        notice(s, SB_SN_KERNEL, SB_LEVEL_INFO, "sock_diag: no destroy feed (%s): connections "
+               "that close between two kernel samples are estimated",
+               sb_kernel_destroy_feed(s->kernel));
+    }
     return 0;
 }
 

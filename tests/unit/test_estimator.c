@@ -15,9 +15,20 @@ static apr_pool_t *pool;
 #define MAXSEC 16
 static sb_second_t secs[MAXSEC];
 static int nsecs;
+/* every observation of these kinds, all seconds */
+static double hold_v[256], rpc_v[256];
+static int hold_n, rpc_n;
 
 static void on_second(const sb_second_t *s, void *baton)
 {
+    int i;
+
+    for (i = 0; i < s->obs[SB_OBS_HOLD].n && hold_n < 256; i++) {
+        hold_v[hold_n++] = s->obs[SB_OBS_HOLD].v[i];
+    }
+    for (i = 0; i < s->obs[SB_OBS_REQ_PER_CONN].n && rpc_n < 256; i++) {
+        rpc_v[rpc_n++] = s->obs[SB_OBS_REQ_PER_CONN].v[i];
+    }
     if (nsecs < MAXSEC) {
         secs[nsecs] = *s;
         memset(secs[nsecs].obs, 0, sizeof(secs[nsecs].obs));
@@ -29,6 +40,7 @@ static void setup(void)
 {
     apr_pool_create(&pool, NULL);
     nsecs = 0;
+    hold_n = rpc_n = 0;
 }
 
 static void teardown(void)
@@ -74,6 +86,252 @@ static void kernel_view(sb_estimator_t *e, apr_time_t ts, int queue, int backlog
     v.have_overflows = 1;
     sb_estimator_add_kernel(e, &v);
 }
+
+/* A scoreboard sample of a prefork MPM (ExtendedStatus on): n slots as
+ * given, the totals their access counts. */
+static void shm_sample(sb_estimator_t *e, apr_time_t ts, const sb_worker_t *w, int n)
+{
+    sb_sample_t *s = sb_sample_create(pool);
+    uint64_t total = 0;
+    int i;
+
+    s->ts = ts;
+    s->source = SB_SOURCE_SHM;
+    s->server.mpm_id = SB_MPM_PREFORK;
+    s->server.generation = 0;
+    sb_sample_alloc(s, pool, n, 0);
+    for (i = 0; i < n; i++) {
+        s->workers[i] = w[i];
+        total += w[i].access_count;
+    }
+    s->has_totals = 1;
+    s->extended_status = 1;
+    s->total_accesses = total;
+    sb_sample_count(s);
+    sb_estimator_add_sample(e, s, 0);
+}
+
+static sb_worker_t slot(sb_slot_state_t st, unsigned long access, unsigned int conn_count,
+                        apr_time_t start, apr_time_t stop, apr_time_t last_used)
+{
+    sb_worker_t w;
+
+    memset(&w, 0, sizeof(w));
+    w.pid = 100;
+    w.state = st;
+    w.access_count = access;
+    w.conn_count = conn_count;
+    w.start_time = start;
+    w.stop_time = stop;
+    w.last_used = last_used;
+    return w;
+}
+
+/* KeepAlive Off: between two 10 Hz samples each slot serves three
+ * one-request connections.  The slots sampled writing a response are all
+ * on their connection's first request (conn_count 0): one request per
+ * connection, and every request is a connection. */
+START_TEST(first_requests_scale_the_scoreboard_estimate)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[8];
+    double total = 0;
+    int j, i;
+
+    for (j = 0; j < 40; j++) {
+        apr_time_t ts = AT(0, 100 * j + 50);
+        for (i = 0; i < 8; i++) {
+            unsigned long acc = 1000 + 3 * (unsigned long)j;
+            if ((i + j) % 2 == 0) {
+                w[i] = slot(SB_SLOT_WRITE, acc, 0, ts - 1000, ts - 3000, ts - 1000);
+            }
+            else {
+                w[i] = slot(SB_SLOT_READY, acc, 0, ts - 2000, ts - 1500, ts - 1200);
+            }
+        }
+        shm_sample(e, ts, w, 8);
+    }
+    sb_estimator_tick(e, AT(6, 0), 0);
+    ck_assert(fabs(sb_estimator_req_per_conn(e) - 1) < 1e-9);
+    /* 8 slots x 3 connections x 10 samples a second; the first second
+     * lacks the baseline sample's interval */
+    for (j = 1; j < 4; j++) {
+        ck_assert_msg(fabs(secs[j].conn_per_s_scoreboard - 240) < 1e-9, "second %d: %g", j,
+                      secs[j].conn_per_s_scoreboard);
+        ck_assert(secs[j].req_per_s == 240);
+        total += secs[j].conn_per_s;
+    }
+    ck_assert_msg(fabs(total - 720) < 1e-9, "arrivals %g", total);
+}
+END_TEST
+
+/* The share of first requests among the slots sampled writing is
+ * connections / requests: a quarter of them on conn_count 0 is four
+ * requests per connection (trusted from 25 first requests on). */
+START_TEST(requests_per_connection_from_first_requests)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[4];
+    int j, i;
+
+    for (j = 0; j < 30; j++) {
+        apr_time_t ts = AT(0, 100 * j + 50);
+        for (i = 0; i < 4; i++) {
+            w[i] = slot(SB_SLOT_WRITE, 10, (unsigned int)i, ts - 1000, ts - 3000, ts - 1000);
+        }
+        shm_sample(e, ts, w, 4);
+        if (j == 20) {
+            /* 21 first requests: not yet trusted, nothing else known */
+            ck_assert(sb_estimator_req_per_conn(e) == 1);
+        }
+    }
+    ck_assert_msg(fabs(sb_estimator_req_per_conn(e) - 4) < 1e-9, "%g",
+                  sb_estimator_req_per_conn(e));
+}
+END_TEST
+
+/* Before enough slots were sampled writing, the slots sampled closing
+ * (lingering close) give the scale: their connections' requests. */
+START_TEST(requests_per_connection_from_closing_slots)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[5];
+    int j, i;
+
+    for (j = 0; j < 6; j++) {
+        apr_time_t ts = AT(0, 100 * j + 50);
+        for (i = 0; i < 5; i++) {
+            /* requests 1, 2, 3, 3, 6: 3 on average */
+            static const unsigned int cc[] = { 1, 2, 3, 3, 6 };
+            w[i] = slot(SB_SLOT_CLOSING, 10, cc[i], ts - 1000, ts - 900, ts - 900);
+        }
+        shm_sample(e, ts, w, 5);
+        if (j == 3) {
+            ck_assert(sb_estimator_req_per_conn(e) == 1);     /* 20: not yet */
+        }
+    }
+    ck_assert_msg(fabs(sb_estimator_req_per_conn(e) - 3) < 1e-9, "%g",
+                  sb_estimator_req_per_conn(e));
+}
+END_TEST
+
+/* The hold time of a connection followed on the scoreboard from its first
+ * request (conn_count 1 idle in keep-alive, or 0 while writing) until its
+ * slot is ready again, also after a last request between two samples;
+ * and of a one-request connection between two samples. */
+START_TEST(hold_time_from_the_first_request_to_ready)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[3];
+
+    w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    w[1] = slot(SB_SLOT_READY, 20, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    w[2] = slot(SB_SLOT_READY, 30, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    shm_sample(e, AT(0, 100), w, 3);
+    /* [0]: a connection's first request 150..151, idle now */
+    w[0] = slot(SB_SLOT_KEEPALIVE, 11, 1, AT(0, 150), AT(0, 151), AT(0, 151));
+    /* [1]: one connection of one request came and went: 120..121, ready 122 */
+    w[1] = slot(SB_SLOT_READY, 21, 0, AT(0, 120), AT(0, 121), AT(0, 122));
+    /* [2]: a connection's first request is being written */
+    w[2] = slot(SB_SLOT_WRITE, 30, 0, AT(0, 190), AT(0, 11), AT(0, 190));
+    shm_sample(e, AT(0, 200), w, 3);
+    /* [0]: its second request, 350..352; [2]: idle after its second */
+    w[0] = slot(SB_SLOT_KEEPALIVE, 12, 2, AT(0, 350), AT(0, 352), AT(0, 352));
+    w[2] = slot(SB_SLOT_KEEPALIVE, 32, 2, AT(0, 300), AT(0, 301), AT(0, 301));
+    shm_sample(e, AT(0, 400), w, 3);
+    /* [0]: closed, ready since 460; [2]: one more request, then the client
+     * closed: ready since 481 */
+    w[0] = slot(SB_SLOT_READY, 12, 0, AT(0, 350), AT(0, 352), AT(0, 460));
+    w[2] = slot(SB_SLOT_READY, 33, 0, AT(0, 470), AT(0, 480), AT(0, 481));
+    shm_sample(e, AT(0, 500), w, 3);
+    sb_estimator_tick(e, AT(2, 0), 0);
+    ck_assert_int_eq(hold_n, 3);
+    ck_assert_msg(fabs(hold_v[0] - 0.002) < 1e-9, "%g", hold_v[0]);
+    /* in the order of the slots */
+    ck_assert_msg(fabs(hold_v[1] - 0.310) < 1e-9, "%g", hold_v[1]);
+    ck_assert_msg(fabs(hold_v[2] - 0.291) < 1e-9, "%g", hold_v[2]);
+    ck_assert_int_eq(rpc_n, 2);
+    ck_assert(rpc_v[0] == 1 && rpc_v[1] == 2);
+}
+END_TEST
+
+/* A connection shorter than a sample interval that one sample caught in
+ * flight is no hold-time observation (caught in proportion to its
+ * length); one between two samples that saw the slot ready is. */
+START_TEST(hold_time_not_from_short_connections_caught_in_flight)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[1];
+
+    w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+    shm_sample(e, AT(0, 100), w, 1);
+    w[0] = slot(SB_SLOT_WRITE, 10, 0, AT(0, 198), AT(0, 11), AT(0, 198));
+    shm_sample(e, AT(0, 200), w, 1);
+    /* done 5 ms after it started */
+    w[0] = slot(SB_SLOT_READY, 11, 0, AT(0, 198), AT(0, 202), AT(0, 203));
+    shm_sample(e, AT(0, 300), w, 1);
+    /* another, 320..324, ready 325, between two samples */
+    w[0] = slot(SB_SLOT_READY, 12, 0, AT(0, 320), AT(0, 324), AT(0, 325));
+    shm_sample(e, AT(0, 400), w, 1);
+    sb_estimator_tick(e, AT(2, 0), 0);
+    ck_assert_int_eq(hold_n, 1);
+    ck_assert_msg(fabs(hold_v[0] - 0.005) < 1e-9, "%g", hold_v[0]);
+}
+END_TEST
+
+/* prefork: with the eBPF source each connection's lifetime is its hold
+ * time while no client waits in the accept queue, and the scoreboard's
+ * own are not added; while clients wait (10 queued, 5 accepted a second:
+ * about 2 s each, Little's law) the lifetimes are not hold times, the
+ * scoreboard's are. */
+START_TEST(hold_time_from_lifetimes)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[1];
+    int s;
+
+    for (s = 0; s < 8; s++) {
+        int queue = s < 4 ? 0 : 10;
+        w[0] = slot(s % 2 ? SB_SLOT_KEEPALIVE : SB_SLOT_READY, 10 + (unsigned long)s / 2,
+                    s % 2, AT(s, 50), AT(s, 60), AT(s, 60));
+        shm_sample(e, AT(s, 100), w, 1);
+        kernel_view(e, AT(s, 400), queue, 128, 0, 0);
+        sb_estimator_add_lifecycle(e, AT(s, 600), 5, 5, 0, 0);
+        if (s == 3 || s == 7) {
+            sb_estimator_add_obs(e, AT(s, 700), SB_OBS_LIFETIME, 3.5);
+        }
+    }
+    sb_estimator_tick(e, AT(9, 0), 0);
+    /* the lifetime of second 3; then the scoreboard's connection of
+     * seconds 5..6 (5.050 to ready at 6.060) */
+    ck_assert_int_eq(hold_n, 2);
+    ck_assert_msg(fabs(hold_v[0] - 3.5) < 1e-9, "%g", hold_v[0]);
+    ck_assert_msg(fabs(hold_v[1] - 1.010) < 1e-9, "%g", hold_v[1]);
+}
+END_TEST
+
+/* A wait in the accept queue that is small against the lifetimes (2.5 ms
+ * against 3.5 s) comes off each lifetime. */
+START_TEST(hold_time_from_lifetimes_less_a_small_wait)
+{
+    sb_estimator_t *e = sb_estimator_create(pool, on_second, NULL);
+    sb_worker_t w[1];
+    int s;
+
+    for (s = 0; s < 5; s++) {
+        w[0] = slot(SB_SLOT_READY, 10, 0, AT(0, 10), AT(0, 11), AT(0, 12));
+        shm_sample(e, AT(s, 100), w, 1);
+        /* one client waits at the sample of second 1, none at the others */
+        kernel_view(e, AT(s, 400), s == 1, 128, 0, 0);
+        sb_estimator_add_lifecycle(e, AT(s, 600), 100, 100, 0, 0);
+        sb_estimator_add_obs(e, AT(s, 700), SB_OBS_LIFETIME, 3.5);
+    }
+    sb_estimator_tick(e, AT(6, 0), 0);
+    ck_assert_int_eq(hold_n, 5);
+    /* after second 1: 1 connection-second over 400 accepted */
+    ck_assert_msg(fabs(hold_v[4] - (3.5 - 1.0 / 400)) < 1e-9, "%g", hold_v[4]);
+}
+END_TEST
 
 START_TEST(queue_growth_is_arrivals_not_accepts)
 {
@@ -217,6 +475,13 @@ int main(void)
     tcase_add_test(tc, never_below_what_the_kernel_saw);
     tcase_add_test(tc, the_floor_is_cumulative);
     tcase_add_test(tc, requests_per_connection_from_counts);
+    tcase_add_test(tc, first_requests_scale_the_scoreboard_estimate);
+    tcase_add_test(tc, requests_per_connection_from_first_requests);
+    tcase_add_test(tc, requests_per_connection_from_closing_slots);
+    tcase_add_test(tc, hold_time_from_the_first_request_to_ready);
+    tcase_add_test(tc, hold_time_not_from_short_connections_caught_in_flight);
+    tcase_add_test(tc, hold_time_from_lifetimes);
+    tcase_add_test(tc, hold_time_from_lifetimes_less_a_small_wait);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
