@@ -139,7 +139,7 @@ has "^smaps $parent: ok" "httpd parent's memory with CAP_SYS_PTRACE only"
 has '^ports: failed: .*permission denied' "listen ports need a DAC capability too"
 
 # ---------------------------------------------------------------- as under sbagent.service
-unit_bset=-all,+setuid,+setgid,+setpcap,+dac_read_search,+sys_ptrace,+bpf,+perfmon
+unit_bset=-all,+setuid,+setgid,+setpcap,+dac_read_search,+sys_ptrace,+net_admin,+bpf,+perfmon
 probe setpriv --bounding-set "$unit_bset" -- nobody dac_read_search --scoreboard "$SB_SCOREBOARD"
 sb_assert_eq "$rc" 0 "drop under sbagent.service's bounding set"
 dropped "dac_read_search (unit)" 0000000000000004
