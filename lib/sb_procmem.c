@@ -116,7 +116,17 @@ static apr_status_t parse_kb_lines(const char *buf, apr_size_t len,
                      lineno, fields[i].key, (int)(n > 80 ? 80 : n), line);
             return APR_EINVAL;
         }
-        *(uint64_t *)(void *)((char *)out + fields[i].offset) += kb * 1024;
+        {
+            uint64_t *sum = (uint64_t *)(void *)((char *)out + fields[i].offset);
+            /* repeated keys are summed (smaps): a total past 2^64 bytes is
+             * no real process's, and would wrap to a small figure */
+            if (kb * 1024 > UINT64_MAX - *sum) {
+                snprintf(err, errlen, "line %d: %s adds up to more than 2^64 bytes",
+                         lineno, fields[i].key);
+                return APR_EINVAL;
+            }
+            *sum += kb * 1024;
+        }
         *found |= fields[i].bit;
     }
     return APR_SUCCESS;
