@@ -531,36 +531,25 @@ void sb_config_defaults(sb_config_t *cfg, apr_pool_t *p)
     }
 }
 
-int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
-                   char *err, apr_size_t errlen)
+/* The YAML events of an initialized parser into cfg; name is the file
+ * (or what the buffer stands for) in messages.  Shared by the file and
+ * buffer loaders. */
+static int load_events(sb_config_t *cfg, apr_pool_t *p, yaml_parser_t *parser,
+                       const char *path, char *err, apr_size_t errlen)
 {
-    FILE *f;
-    yaml_parser_t parser;
     yaml_event_t ev;
-    int rc = -1, done = 0, depth = 0, top_seen = 0;
+    int done = 0, depth = 0, top_seen = 0;
     char *key = NULL;
-
-    f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-        return -1;
-    }
-    if (!yaml_parser_initialize(&parser)) {
-        fclose(f);
-        snprintf(err, errlen, "%s: cannot initialize the YAML parser", path);
-        return -1;
-    }
-    yaml_parser_set_input_file(&parser, f);
 
     while (!done) {
         char origin[512];
-        if (!yaml_parser_parse(&parser, &ev)) {
+        if (!yaml_parser_parse(parser, &ev)) {
             snprintf(err, errlen, "%s:%lu:%lu: YAML error: %s%s%s", path,
-                     (unsigned long)parser.problem_mark.line + 1,
-                     (unsigned long)parser.problem_mark.column + 1,
-                     parser.problem ? parser.problem : "unknown",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
-            goto out;
+                     (unsigned long)parser->problem_mark.line + 1,
+                     (unsigned long)parser->problem_mark.column + 1,
+                     parser->problem ? parser->problem : "unknown",
+                     parser->context ? " " : "", parser->context ? parser->context : "");
+            return -1;
         }
         snprintf(origin, sizeof(origin), "%s:%lu:%lu", path,
                  (unsigned long)ev.start_mark.line + 1, (unsigned long)ev.start_mark.column + 1);
@@ -573,7 +562,7 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
                 snprintf(err, errlen, "%s: %s takes a single value, not a mapping", origin,
                          key ? key : "the file");
                 yaml_event_delete(&ev);
-                goto out;
+                return -1;
             }
             depth++;
             top_seen = 1;
@@ -585,17 +574,17 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
             snprintf(err, errlen, "%s: %s takes a single value, not a list", origin,
                      key ? key : "the file");
             yaml_event_delete(&ev);
-            goto out;
+            return -1;
         case YAML_ALIAS_EVENT:
             snprintf(err, errlen, "%s: aliases are not supported", origin);
             yaml_event_delete(&ev);
-            goto out;
+            return -1;
         case YAML_SCALAR_EVENT:
             if (depth == 0) {
                 snprintf(err, errlen, "%s: the file must be a mapping of option: value",
                          origin);
                 yaml_event_delete(&ev);
-                goto out;
+                return -1;
             }
             if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length)) {
                 snprintf(err, errlen, "%s: %s holds a NUL byte (\\0): not a valid %s",
@@ -609,13 +598,13 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
                     snprintf(err, errlen, "%s: unknown key '%s' (see sbtune.yaml(5))",
                              origin, key);
                     yaml_event_delete(&ev);
-                    goto out;
+                    return -1;
                 }
                 if (sb_config_find(key)->flags & SB_CF_CMDLINE) {
                     snprintf(err, errlen, "%s: '%s' is a command-line option, not a key of"
                              " the file (see sbtune.yaml(5))", origin, key);
                     yaml_event_delete(&ev);
-                    goto out;
+                    return -1;
                 }
             }
             else {
@@ -629,7 +618,7 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
                 /* the file is shared: another program's keys are valid here */
                 if (sb_config_set(cfg, p, key, val, origin, SB_PROG_ALL, err, errlen) != 0) {
                     yaml_event_delete(&ev);
-                    goto out;
+                    return -1;
                 }
                 key = NULL;
             }
@@ -639,10 +628,46 @@ int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
         }
         yaml_event_delete(&ev);
     }
-    rc = 0;
-out:
+    return 0;
+}
+
+int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
+                   char *err, apr_size_t errlen)
+{
+    FILE *f;
+    yaml_parser_t parser;
+    int rc;
+
+    f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!yaml_parser_initialize(&parser)) {
+        fclose(f);
+        snprintf(err, errlen, "%s: cannot initialize the YAML parser", path);
+        return -1;
+    }
+    yaml_parser_set_input_file(&parser, f);
+    rc = load_events(cfg, p, &parser, path, err, errlen);
     yaml_parser_delete(&parser);
     fclose(f);
+    return rc;
+}
+
+int sb_config_load_buffer(sb_config_t *cfg, apr_pool_t *p, const char *buf,
+                          apr_size_t len, const char *name, char *err, apr_size_t errlen)
+{
+    yaml_parser_t parser;
+    int rc;
+
+    if (!yaml_parser_initialize(&parser)) {
+        snprintf(err, errlen, "%s: cannot initialize the YAML parser", name);
+        return -1;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)buf, len);
+    rc = load_events(cfg, p, &parser, name, err, errlen);
+    yaml_parser_delete(&parser);
     return rc;
 }
 

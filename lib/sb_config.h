@@ -141,6 +141,11 @@ int sb_config_set(sb_config_t *cfg, apr_pool_t *p, const char *key,
 int sb_config_load(sb_config_t *cfg, apr_pool_t *p, const char *path,
                    char *err, apr_size_t errlen);
 
+/* The same for len bytes of YAML text in buf (need not be NUL-terminated);
+ * messages name it name ("-", "<fuzz>") where they would name the file. */
+int sb_config_load_buffer(sb_config_t *cfg, apr_pool_t *p, const char *buf,
+                          apr_size_t len, const char *name, char *err, apr_size_t errlen);
+
 /* Find an option by YAML key; NULL if none. */
 const sb_config_opt_t *sb_config_find(const char *key);
 

@@ -410,7 +410,13 @@ static apr_status_t diag_receive(sb_kernel_t *k, int family, apr_size_t *n)
 static apr_status_t diag_error(sb_kernel_t *k, int family, const struct nlmsghdr *h)
 {
     const struct nlmsgerr *ne = NLMSG_DATA(h);
-    int err = h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ne)) ? -ne->error : EPROTO;
+    int err = EPROTO;
+
+    /* the kernel sends -errno (0 for an ack); any other number is garbled
+     * (and -INT_MIN does not exist) */
+    if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(*ne)) && ne->error <= 0 && ne->error > -4096) {
+        err = -ne->error;
+    }
 
     if (err == 0) {
         return APR_SUCCESS;
@@ -464,6 +470,52 @@ static apr_status_t diag_message(sb_kernel_t *k, int family, const struct nlmsgh
     return cb(k, m, info, info_len, ctx);
 }
 
+/* One datagram of a dump (n bytes at buf, aligned for nlmsghdr): the
+ * messages of sequence number seq go to cb, the others are left over from
+ * an earlier, failed dump.  After a callback error *rv holds it and the
+ * rest is drained; NLMSG_DONE sets *done.  Returns APR_SUCCESS or the
+ * error of an NLMSG_ERROR, with k->err set. */
+static apr_status_t diag_datagram(sb_kernel_t *k, int family, uint32_t seq,
+                                  const char *buf, apr_size_t n, diag_cb_t cb,
+                                  void *ctx, apr_status_t *rv, int *done)
+{
+    const char *at;
+    apr_size_t left, step;
+    apr_status_t e;
+
+    for (at = buf, left = n; left >= sizeof(struct nlmsghdr); at += step, left -= step) {
+        const struct nlmsghdr *h = (const struct nlmsghdr *)(const void *)at;
+        if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left) {
+            break;
+        }
+        step = NLMSG_ALIGN(h->nlmsg_len);
+        if (step > left) {
+            step = left;
+        }
+        if (h->nlmsg_seq != seq) {
+            continue;           /* left over from an earlier, failed dump */
+        }
+        if (h->nlmsg_type == NLMSG_DONE) {
+            *done = 1;
+            break;
+        }
+        if (h->nlmsg_type == NLMSG_ERROR) {
+            if ((e = diag_error(k, family, h)) != APR_SUCCESS) {
+                return e;
+            }
+            continue;
+        }
+        if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
+            continue;
+        }
+        k->received++;
+        if (*rv == APR_SUCCESS) {   /* after a callback error: drain */
+            *rv = diag_message(k, family, h, cb, ctx);
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
                               const sb_kernel_ports_t *ports, int want_info,
                               diag_cb_t cb, void *ctx)
@@ -482,42 +534,14 @@ static apr_status_t diag_dump(sb_kernel_t *k, int family, uint32_t states,
         return e;
     }
     while (!done) {
-        apr_size_t n = 0, left, step;
-        char *at;
+        apr_size_t n = 0;
 
         if ((e = diag_receive(k, family, &n)) != APR_SUCCESS) {
             return e;
         }
-        for (at = k->rbuf, left = n; left >= sizeof(struct nlmsghdr);
-             at += step, left -= step) {
-            struct nlmsghdr *h = (struct nlmsghdr *)(void *)at;
-            if (h->nlmsg_len < sizeof(*h) || h->nlmsg_len > left) {
-                break;
-            }
-            step = NLMSG_ALIGN(h->nlmsg_len);
-            if (step > left) {
-                step = left;
-            }
-            if (h->nlmsg_seq != seq) {
-                continue;       /* left over from an earlier, failed dump */
-            }
-            if (h->nlmsg_type == NLMSG_DONE) {
-                done = 1;
-                break;
-            }
-            if (h->nlmsg_type == NLMSG_ERROR) {
-                if ((e = diag_error(k, family, h)) != APR_SUCCESS) {
-                    return e;
-                }
-                continue;
-            }
-            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) {
-                continue;
-            }
-            k->received++;
-            if (rv == APR_SUCCESS) {    /* after a callback error: drain */
-                rv = diag_message(k, family, h, cb, ctx);
-            }
+        if ((e = diag_datagram(k, family, seq, k->rbuf, n, cb, ctx, &rv, &done))
+            != APR_SUCCESS) {
+            return e;
         }
     }
     return rv;
@@ -1050,6 +1074,41 @@ apr_status_t sb_kernel_sample(sb_kernel_t *k, const sb_kernel_ports_t *ports,
     }
     *out = s;
     return APR_SUCCESS;
+}
+
+apr_status_t sb_kernel_decode_dump(const void *buf, apr_size_t len, int family,
+                                   uint32_t seq, const sb_kernel_ports_t *ports,
+                                   apr_pool_t *p, sb_kernel_sample_t **out, int *done,
+                                   char *err, apr_size_t errlen)
+{
+    sb_kernel_t k;
+    sb_kernel_sample_t *s;
+    apr_status_t rv = APR_SUCCESS, e;
+
+    *out = NULL;
+    *done = 0;
+    memset(&k, 0, sizeof(k));
+    k.pool = p;
+    k.fd = -1;
+    e = diag_datagram(&k, family, seq, buf, len, sample_cb, (void *)ports, &rv, done);
+    if (e == APR_SUCCESS && rv == APR_SUCCESS) {
+        s = apr_pcalloc(p, sizeof(*s));
+        s->nlisten = k.nls;
+        s->nconns = k.ncs;
+        if (k.nls) {
+            s->listen = apr_pmemdup(p, k.ls, (apr_size_t)k.nls * sizeof(*k.ls));
+        }
+        if (k.ncs) {
+            s->conns = apr_pmemdup(p, k.cs, (apr_size_t)k.ncs * sizeof(*k.cs));
+        }
+        *out = s;
+    }
+    else {
+        apr_cpystrn(err, k.err, errlen);
+    }
+    free(k.ls);
+    free(k.cs);
+    return e != APR_SUCCESS ? e : rv;
 }
 
 static apr_status_t listen_cb(sb_kernel_t *k, const struct inet_diag_msg *m,

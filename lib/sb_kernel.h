@@ -156,6 +156,20 @@ apr_status_t sb_kernel_sample(sb_kernel_t *k, const sb_kernel_ports_t *ports,
 apr_status_t sb_kernel_listen_ports_of_pid(sb_kernel_t *k, pid_t pid,
                                            sb_kernel_ports_t *out);
 
+/* Decode one datagram of a SOCK_DIAG_BY_FAMILY dump reply of family, as
+ * recvmsg() returned it to sb_kernel_sample() (len bytes at buf, aligned
+ * for struct nlmsghdr), with the same code and bounds checks: the
+ * messages of sequence number seq (others are skipped), their sockets on
+ * ports into *out (listen and conns from p; no host counters, ts 0).
+ * *done is set when the datagram holds the dump's NLMSG_DONE.  Returns
+ * APR_SUCCESS, or what sb_kernel_sample() would return for it (a kernel
+ * error message, a short message, APR_ENOMEM) with *out NULL and the
+ * message in err.  For tests and fuzzing. */
+apr_status_t sb_kernel_decode_dump(const void *buf, apr_size_t len, int family,
+                                   uint32_t seq, const sb_kernel_ports_t *ports,
+                                   apr_pool_t *p, sb_kernel_sample_t **out, int *done,
+                                   char *err, apr_size_t errlen);
+
 /* Parse /proc/net/netstat (len bytes, no NUL needed) for TcpExt
  * ListenOverflows and ListenDrops.  Only lines ending in '\n' count: a cut
  * last line is ignored.  Returns APR_SUCCESS, APR_ENOENT (no TcpExt section

@@ -117,12 +117,12 @@ static apr_status_t parse_kb_lines(const char *buf, apr_size_t len,
             return APR_EINVAL;
         }
         {
-            /* each value is below 2^60 bytes; a sum that would pass 2^62
-             * is no real process (and would wrap a few lines later) */
             uint64_t *sum = (uint64_t *)(void *)((char *)out + fields[i].offset);
-            if (*sum > ((uint64_t)1 << 62) - kb * 1024) {
-                snprintf(err, errlen, "line %d: the sum of %s passes 2^62 bytes: not a real "
-                         "process", lineno, fields[i].key);
+            /* repeated keys are summed (smaps): a total past 2^64 bytes is
+             * no real process's, and would wrap to a small figure */
+            if (kb * 1024 > UINT64_MAX - *sum) {
+                snprintf(err, errlen, "line %d: %s adds up to more than 2^64 bytes",
+                         lineno, fields[i].key);
                 return APR_EINVAL;
             }
             *sum += kb * 1024;

@@ -76,7 +76,8 @@ typedef struct {
  * ending in '\n' count (a cut last line is ignored).  Fields without a line
  * are 0 with their SB_PM_* bit in out->missing.  Returns APR_SUCCESS when
  * Rss and Pss were found, APR_EINVAL (out->error says which line) when a
- * known key has a malformed value or Rss or Pss is absent. */
+ * known key has a malformed value or a sum past 2^64 bytes, or Rss or Pss
+ * is absent. */
 apr_status_t sb_procmem_parse_rollup(const char *buf, apr_size_t len,
                                      sb_procmem_t *out);
 

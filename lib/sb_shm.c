@@ -393,9 +393,55 @@ static void identify_server(sb_shm_t *h, const process_score *procs)
     }
 }
 
-static apr_status_t attach(sb_shm_t *h)
+/* The usable size h->size holds at least the global record. */
+static apr_status_t check_size(sb_shm_t *h)
+{
+    if (h->size < SIZE_GLOBAL) {
+        snprintf(h->err, sizeof(h->err),
+                 "segment of %s has %lu bytes, too small for a scoreboard (at least "
+                 "%lu); is this an httpd ScoreBoardFile?",
+                 h->path, (unsigned long)h->size, (unsigned long)SIZE_GLOBAL);
+        return SB_SHM_EBADSIZE;
+    }
+    return APR_SUCCESS;
+}
+
+/* The limits of the global record gs are httpd's, and h->size is what
+ * they need with this build's layout; sets h->server_limit and
+ * h->thread_limit.  Returns APR_SUCCESS or SB_SHM_EBADSIZE (h->err). */
+static apr_status_t check_layout(sb_shm_t *h, const global_score *gs)
 {
     apr_size_t expect;
+
+    h->server_limit = gs->server_limit;
+    h->thread_limit = gs->thread_limit;
+    if (h->server_limit < 1 || h->server_limit > SB_MAX_SERVER_LIMIT
+        || h->thread_limit < 1 || h->thread_limit > SB_MAX_THREAD_LIMIT) {
+        snprintf(h->err, sizeof(h->err),
+                 "segment of %s is not an httpd 2.4 scoreboard: server_limit %d, "
+                 "thread_limit %d are out of range",
+                 h->path, h->server_limit, h->thread_limit);
+        return SB_SHM_EBADSIZE;
+    }
+    expect = sb_shm_layout_size(h->server_limit, h->thread_limit);
+    if (expect != h->size) {
+        snprintf(h->err, sizeof(h->err),
+                 "scoreboard of %s has %lu bytes but ServerLimit %d x ThreadLimit %d "
+                 "needs %lu with the layout of httpd %s this build was compiled "
+                 "against (global %lu, process %lu, worker %lu bytes): the running "
+                 "httpd is another version; rebuild sbtune against its headers "
+                 "(configure --with-apxs)",
+                 h->path, (unsigned long)h->size, h->server_limit, h->thread_limit,
+                 (unsigned long)expect, AP_SERVER_BASEREVISION,
+                 (unsigned long)SIZE_GLOBAL, (unsigned long)SIZE_PROCESS,
+                 (unsigned long)SIZE_WORKER);
+        return SB_SHM_EBADSIZE;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t attach(sb_shm_t *h)
+{
     uint64_t header;
     struct stat st;
     apr_status_t rv;
@@ -469,13 +515,9 @@ static apr_status_t attach(sb_shm_t *h)
         return SB_SHM_EBADSIZE;
     }
     h->size = (apr_size_t)(header - SB_APR_HEADER);
-    if (h->size < SIZE_GLOBAL) {
-        snprintf(h->err, sizeof(h->err),
-                 "segment of %s has %lu bytes, too small for a scoreboard (at least "
-                 "%lu); is this an httpd ScoreBoardFile?",
-                 h->path, (unsigned long)h->size, (unsigned long)SIZE_GLOBAL);
+    if ((rv = check_size(h)) != APR_SUCCESS) {
         detach(h);
-        return SB_SHM_EBADSIZE;
+        return rv;
     }
     {
         global_score gs;
@@ -483,32 +525,10 @@ static apr_status_t attach(sb_shm_t *h)
             detach(h);
             return SB_SHM_EBADSIZE;
         }
-        h->server_limit = gs.server_limit;
-        h->thread_limit = gs.thread_limit;
-    }
-    if (h->server_limit < 1 || h->server_limit > SB_MAX_SERVER_LIMIT
-        || h->thread_limit < 1 || h->thread_limit > SB_MAX_THREAD_LIMIT) {
-        snprintf(h->err, sizeof(h->err),
-                 "segment of %s is not an httpd 2.4 scoreboard: server_limit %d, "
-                 "thread_limit %d are out of range",
-                 h->path, h->server_limit, h->thread_limit);
-        detach(h);
-        return SB_SHM_EBADSIZE;
-    }
-    expect = sb_shm_layout_size(h->server_limit, h->thread_limit);
-    if (expect != h->size) {
-        snprintf(h->err, sizeof(h->err),
-                 "scoreboard of %s has %lu bytes but ServerLimit %d x ThreadLimit %d "
-                 "needs %lu with the layout of httpd %s this build was compiled "
-                 "against (global %lu, process %lu, worker %lu bytes): the running "
-                 "httpd is another version; rebuild sbtune against its headers "
-                 "(configure --with-apxs)",
-                 h->path, (unsigned long)h->size, h->server_limit, h->thread_limit,
-                 (unsigned long)expect, AP_SERVER_BASEREVISION,
-                 (unsigned long)SIZE_GLOBAL, (unsigned long)SIZE_PROCESS,
-                 (unsigned long)SIZE_WORKER);
-        detach(h);
-        return SB_SHM_EBADSIZE;
+        if ((rv = check_layout(h, &gs)) != APR_SUCCESS) {
+            detach(h);
+            return rv;
+        }
     }
     h->copy = apr_palloc(h->attach_pool, h->size);
     if (read_area(h, h->copy, SIZE_GLOBAL + SIZE_PROCESS * (apr_size_t)h->server_limit, 0)
@@ -665,6 +685,50 @@ static void decode(const sb_shm_t *h, sb_sample_t *s)
     sb_sample_count(s);
 }
 
+/* A new sample of h->copy, from p. */
+static sb_sample_t *decode_sample(const sb_shm_t *h, apr_pool_t *p)
+{
+    sb_sample_t *s = sb_sample_create(p);
+
+    s->ts = apr_time_now();
+    sb_sample_alloc_uninit(s, p, h->server_limit * h->thread_limit, h->server_limit);
+    decode(h, s);
+    return s;
+}
+
+apr_status_t sb_shm_decode_buffer(const void *buf, apr_size_t len, apr_pool_t *p,
+                                  sb_sample_t **out, char *err, apr_size_t errlen)
+{
+    sb_shm_t h;
+    char name[] = "(buffer)";
+    apr_status_t rv;
+
+    *out = NULL;
+    memset(&h, 0, sizeof(h));
+    h.fd = -1;
+    h.path = name;
+    apr_cpystrn(h.object, name, sizeof(h.object));
+    h.size = len;
+    if ((rv = check_size(&h)) == APR_SUCCESS) {
+        global_score gs;
+        memcpy(&gs, buf, sizeof(gs));
+        rv = check_layout(&h, &gs);
+    }
+    if (rv != APR_SUCCESS) {
+        apr_cpystrn(err, h.err, errlen);
+        return rv;
+    }
+    /* decoded from an aligned copy of exactly the area, as a sample is */
+    if (!(h.copy = malloc(len))) {
+        apr_cpystrn(err, "out of memory copying the scoreboard", errlen);
+        return APR_ENOMEM;
+    }
+    memcpy(h.copy, buf, len);
+    *out = decode_sample(&h, p);
+    free(h.copy);
+    return APR_SUCCESS;
+}
+
 apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
 {
     sb_sample_t *s;
@@ -721,10 +785,7 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
         }
     }
     h->dead = 0;
-    s = sb_sample_create(p);
-    s->ts = apr_time_now();
-    sb_sample_alloc_uninit(s, p, h->server_limit * h->thread_limit, h->server_limit);
-    decode(h, s);
+    s = decode_sample(h, p);
 
     if (h->nsamples > 0 && !(h->events & SB_SHM_EV_REATTACHED)) {
         if (s->server.generation != h->last_generation) {

@@ -76,6 +76,17 @@ pid_t sb_shm_parent(const sb_shm_t *h);
 /* Detach (never removes the segment).  Safe on a handle that failed to open. */
 void sb_shm_close(sb_shm_t *h);
 
+/* Decode a raw scoreboard: len bytes at buf, the usable area of the
+ * segment (what follows APR's 8-byte size header), validated as attaching
+ * validates a segment (at least the global record, server_limit and
+ * thread_limit in httpd's ranges, the size they need with this build's
+ * layout) and decoded by the code sb_shm_sample() uses, into a new sample
+ * from p.  No process is looked at: the trust checks, the MPM and the
+ * version are not part of it.  Returns APR_SUCCESS, SB_SHM_EBADSIZE with
+ * the message in err, or APR_ENOMEM.  For tests and fuzzing. */
+apr_status_t sb_shm_decode_buffer(const void *buf, apr_size_t len, apr_pool_t *p,
+                                  sb_sample_t **out, char *err, apr_size_t errlen);
+
 /* Size in bytes of a 2.4 scoreboard for these limits, as this build's
  * scoreboard.h lays it out (each record rounded up to 8 bytes). */
 apr_size_t sb_shm_layout_size(int server_limit, int thread_limit);

@@ -98,6 +98,36 @@ START_TEST(good_file_loads)
 }
 END_TEST
 
+/* The buffer loader is the file loader's code path: same values, same
+ * messages with the buffer's name for the file's (and no NUL needed). */
+START_TEST(buffer_loads_like_the_file)
+{
+    static const char good[] = "scoreboard: /run/apache2/scoreboard\nshm_hz: 20\n"
+                               "keep_minutes_days: 30\nstatus_url: ~\nXX";
+    sb_config_t fcfg;
+
+    write_file("scoreboard: /run/apache2/scoreboard\nshm_hz: 20\n"
+               "keep_minutes_days: 30\nstatus_url: ~\n");
+    sb_config_defaults(&fcfg, pool);
+    ck_assert_msg(sb_config_load(&fcfg, pool, path, err, sizeof(err)) == 0, "%s", err);
+    /* the last two bytes are not part of the buffer */
+    ck_assert_msg(sb_config_load_buffer(&cfg, pool, good, sizeof(good) - 3, "<buf>", err,
+                                        sizeof(err)) == 0, "%s", err);
+    ck_assert_str_eq(cfg.scoreboard, fcfg.scoreboard);
+    ck_assert(cfg.shm_hz == fcfg.shm_hz && cfg.shm_hz == 20.0);
+    ck_assert_int_eq(cfg.keep_minutes_days, fcfg.keep_minutes_days);
+    ck_assert_str_eq(cfg.status_url, fcfg.status_url);
+
+    ck_assert_int_eq(sb_config_load_buffer(&cfg, pool, "shm_hz: 10\nkeep_seconds_hours: 2.5\n",
+                                           35, "<buf>", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "<buf>:2:21: keep_seconds_hours must be a whole number from 1 "
+                     "to 8760, not '2.5'");
+    ck_assert_int_eq(sb_config_load_buffer(&cfg, pool, "a: [", 4, "<buf>", err, sizeof(err)),
+                     -1);
+    ck_assert_msg(strncmp(err, "<buf>:1:", 8) == 0, "%s", err);
+}
+END_TEST
+
 START_TEST(errors_name_file_line_column_and_allowed_values)
 {
     char want[512];
@@ -463,6 +493,7 @@ int main(void)
     tcase_add_test(tc, defaults_come_from_the_table);
     tcase_add_test(tc, every_option_is_well_formed);
     tcase_add_test(tc, good_file_loads);
+    tcase_add_test(tc, buffer_loads_like_the_file);
     tcase_add_test(tc, errors_name_file_line_column_and_allowed_values);
     tcase_add_test(tc, empty_file_keeps_defaults);
     tcase_add_test(tc, missing_file_is_named);

@@ -14,6 +14,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <pwd.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <linux/netlink.h>
 
 #include <check.h>
 #include "sb_unit.h"
@@ -1409,6 +1411,156 @@ START_TEST(test_httpd_stop)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- decoder */
+
+/* The watched port of a captured dump: the local port of its first
+ * message (tests/data/sockdiag-*: see tests/data/README.md). */
+static sb_kernel_ports_t capture_port(const char *buf, apr_size_t len)
+{
+    sb_kernel_ports_t ports;
+    uint16_t sport;
+
+    ck_assert_uint_ge(len, 22);
+    memcpy(&sport, buf + 20, 2);
+    memset(&ports, 0, sizeof(ports));
+    ports.nports = 1;
+    ports.port[0] = ntohs(sport);
+    return ports;
+}
+
+/* The real datagrams of a LISTEN dump and of a connections dump against
+ * httpd (tests/fuzz/capture-seeds.sh) through the decoder of
+ * sb_kernel_sample(). */
+START_TEST(test_decode_dump_real)
+{
+    apr_size_t len, len2;
+    const char *b = sb_unit_load(pool, "sockdiag-listen-prefork.0", &len);
+    const char *done_dg = sb_unit_load(pool, "sockdiag-listen-prefork.1", &len2);
+    sb_kernel_ports_t ports = capture_port(b, len), other;
+    sb_kernel_sample_t *s;
+    char err[512], addr[64];
+    /* what capture-seeds.sh sent on its two open connections */
+    const char *keepalive = "GET /?keepalive HTTP/1.1\r\nHost: seed.example\r\n\r\n";
+    const char *never = "GET /never-ends HTTP/1.1\r\nHost: seed.example\r\nX-A: ";
+    int done, i, est = 0, tw = 0, saw_ka = 0, saw_never = 0;
+
+    ck_assert_int_eq(sb_kernel_decode_dump(b, len, AF_INET, 1, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(done, 0);
+    ck_assert_int_eq(s->nlisten, 1);
+    ck_assert_int_eq(s->nconns, 0);
+    ck_assert_int_eq(s->listen[0].family, AF_INET);
+    ck_assert_uint_eq(s->listen[0].port, ports.port[0]);
+    ck_assert_str_eq(sb_kernel_addr_str(AF_INET, s->listen[0].addr, addr, sizeof(addr)),
+                     "127.0.0.1");
+    ck_assert_uint_gt(s->listen[0].backlog, 0);
+    ck_assert_uint_gt(s->listen[0].inode, 0);
+    ck_assert_int_eq(sb_kernel_decode_dump(done_dg, len2, AF_INET, 1, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(done, 1);
+    ck_assert_int_eq(s->nlisten + s->nconns, 0);
+
+    /* another dump's sequence number, another port: nothing of it is taken */
+    ck_assert_int_eq(sb_kernel_decode_dump(b, len, AF_INET, 2, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(s->nlisten, 0);
+    other = ports;
+    other.port[0] = (uint16_t)(ports.port[0] + 1);
+    ck_assert_int_eq(sb_kernel_decode_dump(b, len, AF_INET, 1, &other, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(s->nlisten, 0);
+
+    b = sb_unit_load(pool, "sockdiag-conns-prefork.0", &len);
+    ck_assert_int_eq(sb_kernel_decode_dump(b, len, AF_INET, 1, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    ck_assert_int_eq(done, 0);
+    ck_assert_int_eq(s->nlisten, 0);
+    for (i = 0; i < s->nconns; i++) {
+        const sb_conn_t *c = &s->conns[i];
+        ck_assert_uint_eq(c->lport, ports.port[0]);
+        if (c->state == SB_TCP_ESTABLISHED) {
+            est++;
+            ck_assert_int_eq(c->has_info, 1);
+            ck_assert_uint_gt(c->inode, 0);
+            saw_ka |= c->bytes_received == strlen(keepalive) && c->bytes_acked > 0;
+            saw_never |= c->bytes_received == strlen(never) && c->bytes_acked == 0;
+        }
+        else if (c->state == SB_TCP_TIME_WAIT) {
+            tw++;
+            ck_assert_int_eq(c->has_info, 0);
+            ck_assert_uint_eq(c->inode, 0);
+            ck_assert_int_eq(c->timer, 3);
+        }
+    }
+    ck_assert_int_eq(est, 2);
+    ck_assert_int_eq(tw + est, s->nconns);
+    ck_assert_msg(saw_ka && saw_never, "the keep-alive connection (%d) or the unfinished "
+                  "request (%d) is missing", saw_ka, saw_never);
+}
+END_TEST
+
+/* An NLMSG_ERROR datagram with error e; returns its length. */
+static apr_size_t error_datagram(char *buf, int e, uint32_t seq)
+{
+    struct nlmsghdr *h = (struct nlmsghdr *)(void *)buf;
+    struct nlmsgerr *ne = NLMSG_DATA(h);
+
+    memset(buf, 0, NLMSG_SPACE(sizeof(*ne)));
+    h->nlmsg_len = NLMSG_LENGTH(sizeof(*ne));
+    h->nlmsg_type = NLMSG_ERROR;
+    h->nlmsg_seq = seq;
+    ne->error = e;
+    return NLMSG_SPACE(sizeof(*ne));
+}
+
+/* The kernel's errors, an ack, and a garbled error number (fuzz_netlink
+ * found -INT_MIN: undefined behaviour; tests/fuzz/regress/netlink). */
+START_TEST(test_decode_dump_errors)
+{
+    union {
+        struct nlmsghdr h;
+        char b[256];
+    } dg;
+    sb_kernel_ports_t ports;
+    sb_kernel_sample_t *s;
+    char err[512];
+    int done;
+    apr_size_t n;
+
+    memset(&ports, 0, sizeof(ports));
+    ports.nports = 1;
+    ports.port[0] = 80;
+    n = error_datagram(dg.b, 0, 7);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+    n = error_datagram(dg.b, -ENOENT, 7);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET6, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_ENOTIMPL);
+    ck_assert_ptr_null(s);
+    ck_assert_ptr_nonnull(strstr(err, "not available for IPv6 TCP"));
+    n = error_datagram(dg.b, -EPERM, 7);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_FROM_OS_ERROR(EPERM));
+    ck_assert_ptr_nonnull(strstr(err, "refused the IPv4 dump"));
+    /* garbled: no negative errno */
+    n = error_datagram(dg.b, INT_MIN, 7);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_FROM_OS_ERROR(EPROTO));
+    n = error_datagram(dg.b, 5, 7);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_FROM_OS_ERROR(EPROTO));
+    /* cut short of its nlmsgerr */
+    n = error_datagram(dg.b, -EPERM, 7);
+    dg.h.nlmsg_len = NLMSG_LENGTH(2);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_FROM_OS_ERROR(EPROTO));
+    /* another dump's error is not this one's */
+    n = error_datagram(dg.b, -EPERM, 6);
+    ck_assert_int_eq(sb_kernel_decode_dump(dg.b, n, AF_INET, 7, &ports, pool, &s, &done,
+                                           err, sizeof(err)), APR_SUCCESS);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- main */
 
 static Suite *kernel_suite(void)
@@ -1423,6 +1575,8 @@ static Suite *kernel_suite(void)
     tcase_add_test(tc, test_counters_truncated);
     tcase_add_test(tc, test_counters_malformed);
     tcase_add_test(tc, test_tuple_key);
+    tcase_add_test(tc, test_decode_dump_real);
+    tcase_add_test(tc, test_decode_dump_errors);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("sock_diag");

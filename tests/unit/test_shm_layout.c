@@ -465,6 +465,66 @@ START_TEST(replaced_segment_is_reattached)
 }
 END_TEST
 
+/* A real segment (tests/data/scoreboard-*.bin, the usable area of a live
+ * httpd's object: tests/fuzz/capture-seeds.sh) through the decoder of
+ * sb_shm_sample(), and damaged copies through attach's checks. */
+START_TEST(decode_buffer_of_real_segments)
+{
+    /* ka: the keep-alive connection capture-seeds.sh left open holds a
+     * slot (not under event, where it leaves the worker) */
+    static const struct { const char *file; int ka; } segs[] = {
+        { "scoreboard-prefork-4x1.bin", 1 },
+        { "scoreboard-worker-2x4.bin", 1 },
+        { "scoreboard-event-2x4.bin", 0 },
+    };
+    apr_size_t len, i;
+    char err[512];
+
+    for (i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+        char *b = sb_unit_load(pool, segs[i].file, &len);
+        const global_score *g = (const global_score *)(void *)b;
+        sb_sample_t *s;
+        int j, reading = 0, keepalive = 0, status = 0;
+
+        ck_assert_int_eq(sb_shm_decode_buffer(b, len, pool, &s, err, sizeof(err)),
+                         APR_SUCCESS);
+        ck_assert_int_eq(s->server.server_limit, g->server_limit);
+        ck_assert_int_eq(s->server.thread_limit, g->thread_limit);
+        ck_assert_uint_eq(sb_shm_layout_size(g->server_limit, g->thread_limit), len);
+        ck_assert_int_eq(s->nworkers, g->server_limit * g->thread_limit);
+        ck_assert_int_eq(s->server.generation, g->running_generation);
+        ck_assert_int_eq(s->extended_status, 1);
+        for (j = 0; j < s->nworkers; j++) {
+            const sb_worker_t *w = &s->workers[j];
+            /* the request whose headers never end: no request line yet */
+            reading += w->state == SB_SLOT_READ;
+            keepalive += w->state == SB_SLOT_KEEPALIVE
+                         && strcmp(w->request, "GET /?keepalive HTTP/1.1") == 0
+                         && strcmp(w->client, "127.0.0.1") == 0;
+            status += strcmp(w->request, "GET /server-status?auto HTTP/1.1") == 0;
+        }
+        ck_assert_msg(reading >= 1, "%s: no slot reading a request", segs[i].file);
+        ck_assert_int_eq(keepalive, segs[i].ka);
+        ck_assert_int_ge(status, 1);
+
+        /* a byte short, or a byte more: not the layout the limits need */
+        ck_assert_int_eq(sb_shm_decode_buffer(b, len - 1, pool, &s, err, sizeof(err)),
+                         SB_SHM_EBADSIZE);
+        ck_assert_ptr_null(s);
+        ck_assert_ptr_nonnull(strstr(err, "needs"));
+        /* limits out of httpd's range */
+        ((global_score *)(void *)b)->server_limit = 0;
+        ck_assert_int_eq(sb_shm_decode_buffer(b, len, pool, &s, err, sizeof(err)),
+                         SB_SHM_EBADSIZE);
+        ck_assert_ptr_nonnull(strstr(err, "out of range"));
+        /* shorter than the global record */
+        ck_assert_int_eq(sb_shm_decode_buffer(b, 16, pool, &s, err, sizeof(err)),
+                         SB_SHM_EBADSIZE);
+        ck_assert_ptr_nonnull(strstr(err, "too small"));
+    }
+}
+END_TEST
+
 START_TEST(generation_change_is_reported)
 {
     apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
@@ -510,6 +570,7 @@ int main(void)
     tcase_add_test(tc, symlinked_object_is_not_followed);
     tcase_add_test(tc, replaced_segment_is_reattached);
     tcase_add_test(tc, generation_change_is_reported);
+    tcase_add_test(tc, decode_buffer_of_real_segments);
     suite_add_tcase(s, tc);
     return sb_unit_run(s);
 }
