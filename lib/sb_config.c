@@ -590,7 +590,7 @@ static int load_events(sb_config_t *cfg, apr_pool_t *p, yaml_parser_t *parser,
                 snprintf(err, errlen, "%s: %s holds a NUL byte (\\0): not a valid %s",
                          origin, key ? key : "a key", key ? "value" : "key");
                 yaml_event_delete(&ev);
-                goto out;
+                return -1;
             }
             if (!key) {
                 key = apr_pstrndup(p, (const char *)ev.data.scalar.value, ev.data.scalar.length);
