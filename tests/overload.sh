@@ -7,7 +7,10 @@
 # `sbtune report --apply --cron` cycles, each on the history recorded since
 # the last applied change (sbtune(8), "THE OVERLOAD RULE"), with the same
 # load running and the agent recording between them; then the same load
-# again, measured by the generator.
+# again, measured by the generator.  No cycle gives --mpm or a limit:
+# sbtune discovers the settings from httpd's configuration, and each cycle
+# checks them against what the test knows httpd runs (OV_OPTIONS=1 passes
+# them as options instead).
 #
 # The load (all MPMs): 2 new clients/s (Poisson), 3 requests 0.3 s apart
 # (exponential gaps), then the client lingers until the server closes
@@ -73,7 +76,10 @@ ov_record()
 }
 
 # ov_current: the settings in force (the options given at start, then the
-# snippet's), as sbtune options in OV_CUR
+# snippet's): as sbtune options in OV_CUR when OV_OPTIONS=1, else OV_CUR
+# is empty and sbtune discovers them from httpd's configuration (the
+# default: sbtune(8), DISCOVERY; each cycle then checks that what it
+# discovered is what the test knows httpd runs)
 ov_current()
 {
     local v
@@ -90,6 +96,8 @@ ov_current()
     OV_CUR="--mpm $OV_MPM --max-request-workers $OV_MRW --server-limit $OV_SL"
     OV_CUR="$OV_CUR --keepalive-timeout $OV_KAT_CUR"
     [ "$OV_MPM" = prefork ] || OV_CUR="$OV_CUR --threads-per-child $OV_TPC --thread-limit $OV_TL"
+    OV_WANT=".current.MaxRequestWorkers == $OV_MRW and .current.KeepAliveTimeout == $OV_KAT_CUR"
+    [ "${OV_OPTIONS:-0}" = 1 ] || OV_CUR="--scoreboard $SB_SCOREBOARD"
 }
 
 # overload_main MPM MRW SERVER_LIMIT THREADS_PER_CHILD: the whole test
@@ -146,6 +154,11 @@ overload_main()
         "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR --format json \
             --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \
             >"$OV_WORK/plan$cycle.json" 2>"$OV_WORK/plan$cycle.err"
+        if [ "${OV_OPTIONS:-0}" != 1 ]; then
+            sb_assert_json "$OV_WORK/plan$cycle.json" \
+                ".discovery.status == \"discovered\" and $OV_WANT" \
+                "cycle $cycle: the settings discovered are those httpd runs"
+        fi
         sb_log "cycle $cycle: $(jq -r '"overloaded \(.overloaded), estimated: \(.estimated)"' \
             "$OV_WORK/plan$cycle.json" 2>/dev/null)"
         "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR \
