@@ -210,148 +210,138 @@ static void destroyed(sb_conntrack_t *t, const sb_conn_t *c, sb_kernel_view_t *v
     /* swept at the end of this update unless the dump lists it (TIME_WAIT) */
 }
 
-void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kernel_view_t *view)
+/* An established connection seen again: idle or not, its keep-alive gaps
+ * and a response that had just gone out at the last sample. */
+static void established(sb_conntrack_t *t, entry_t *e, const sb_conn_t *c, apr_time_t ts,
+                        int is_new, sb_kernel_view_t *view)
 {
-    apr_time_t ts = k->ts;
-    int i;
+    apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
+    apr_time_t sent_at = ts - apr_time_from_msec(c->last_data_sent_ms);
+    int quiet = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
+                && c->wqueue == 0 && c->rqueue == 0;
+    int idle = quiet && c->last_data_sent_ms >= IDLE_MIN_MS;
+    apr_time_t since = e->idle_since > 0 ? e->idle_since : e->pending_since;
 
-    memset(view, 0, sizeof(*view));
-    view->ts = ts;
-    for (i = 0; i < k->nlisten; i++) {
-        view->listen_queue += (int)k->listen[i].queued;
-        view->listen_backlog += (int)k->listen[i].backlog;
+    view->established++;
+    if (!is_new && e->pending_since > 0
+        && (c->bytes_received > e->bytes_received || (c->bytes_acked == e->bytes_acked
+                                                      && c->bytes_received == e->bytes_received))) {
+        /* its response had just gone out at the last sample: it was
+         * complete then, as nothing was sent since, or the client
+         * sent its next request (a client asks again once it has
+         * the whole response): idle at the last sample */
+        view->idle_late++;
     }
-    view->listen_overflows = k->listen_overflows;
-    view->have_overflows = k->have_netstat;
-    if (!t->tab) {
-        return;
+    if (!is_new && since > 0 && c->bytes_received > e->bytes_received
+        && recv_at >= since) {
+        /* requests arrived since the last sample, after an idle
+         * period: the span holds as many gaps as requests */
+        uint32_t n = c->data_segs_in > e->data_segs_in ? c->data_segs_in - e->data_segs_in : 1;
+        double span = (double)(recv_at - since) / APR_USEC_PER_SEC;
+        uint32_t j;
+        if (n > 16) {
+            n = 16;
+        }
+        for (j = 0; j < n; j++) {
+            observe(t, ts, SB_OBS_KA_GAP, span / n);
+        }
     }
-    t->gen++;
-    if ((t->used + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > t->cap) {
-        apr_size_t cap = t->cap;
-        while ((t->live + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > cap) {
-            cap *= 2;
-        }
-        rehash(t, cap * 2);
+    if (idle) {
+        view->idle_keepalive++;
+        e->idle_since = sent_at;
     }
-    view->have_destroyed = k->have_destroyed && !k->destroyed_lost;
-    for (i = 0; i < k->ndestroyed; i++) {
-        destroyed(t, &k->destroyed[i], view);
+    else {
+        e->idle_since = 0;
     }
+    e->pending_since = quiet && !idle ? sent_at : 0;
+    e->bytes_received = c->bytes_received;
+    e->bytes_acked = c->bytes_acked;
+    e->data_segs_in = c->data_segs_in;
+}
 
-    for (i = 0; i < k->nconns; i++) {
-        const sb_conn_t *c = &k->conns[i];
-        uint64_t key = fix_key(sb_kernel_tuple_hash(c));
-        entry_t *e = find(t, key, 0);
-        int is_new = 0;
+/* An established connection seen closing: who closed it first, and when. */
+static void left_established(sb_conntrack_t *t, entry_t *e, const sb_conn_t *c, apr_time_t ts,
+                             sb_kernel_view_t *view)
+{
+    if (e->pending_since > 0 && !e->destroyed) {
+        view->idle_late++;  /* its response had gone out: then it ended */
+    }
+    e->pending_since = 0;
+    if (server_closing(c->state)) {
+        apr_time_t when = ts;
+        if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
+            && c->expires_ms <= TIMEWAIT_MS) {
+            when = ts - apr_time_from_msec(TIMEWAIT_MS - c->expires_ms);
+        }
+        closed(t, e, ts, when, 1);
+    }
+    else if (client_closing(c->state)) {
+        closed(t, e, ts, ts, 0);
+        view->vanished++;
+        /* with the destroy feed its last requests are counted
+         * when the kernel frees it */
+        view->tail_unknown += !e->destroyed && !view->have_destroyed;
+    }
+}
 
-        if (c->state == SB_TCP_SYN_RECV) {
-            continue;           /* not accepted yet: counted once established */
-        }
-        if (!e) {
-            e = find(t, key, 1);
-            is_new = 1;
-        }
-        else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed || e->gone_at > 0)
-                 && c->state != SB_TCP_TIME_WAIT && c->has_info) {
-            /* the client reused the port of a connection in TIME_WAIT (or
-             * of one the kernel freed) */
-            memset(e, 0, sizeof(*e));
-            e->key = key;
-            is_new = 1;
-        }
-        if (is_new && t->baseline_done) {
-            view->new_conns++;
-            if (!c->has_info) {
-                view->requests_seen++;      /* seen only closed: assume one */
-                e->assumed_one = 1;
-            }
-        }
-        e->seen_gen = t->gen;
-        if (!t->baseline_done) {
-            e->credited = c->data_segs_in;
-        }
-        else if (c->has_info && !(c->inode == 0 && (c->state == SB_TCP_ESTABLISHED
-                                                     || c->state == SB_TCP_CLOSE_WAIT))
-                 && c->data_segs_in > e->credited && !e->assumed_one) {
-            /* requests count once httpd has accepted their connection
-             * (until then it is in the accept queue, no process holds
-             * it): the access counters count them when served, which may
-             * be long after they arrived in an overload */
-            view->requests_seen += (int)(c->data_segs_in - e->credited);
-            e->credited = c->data_segs_in;
-        }
+/* One connection of the dump: new or followed, its requests, its state. */
+static void track(sb_conntrack_t *t, const sb_conn_t *c, apr_time_t ts, sb_kernel_view_t *view)
+{
+    uint64_t key = fix_key(sb_kernel_tuple_hash(c));
+    entry_t *e = find(t, key, 0);
+    int is_new = 0;
 
-        if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
-            apr_time_t recv_at = ts - apr_time_from_msec(c->last_data_recv_ms);
-            apr_time_t sent_at = ts - apr_time_from_msec(c->last_data_sent_ms);
-            int quiet = c->bytes_received > 0 && c->bytes_acked > 0 && sent_at >= recv_at
-                        && c->wqueue == 0 && c->rqueue == 0;
-            int idle = quiet && c->last_data_sent_ms >= IDLE_MIN_MS;
-            apr_time_t since = e->idle_since > 0 ? e->idle_since : e->pending_since;
-
-            view->established++;
-            if (!is_new && e->pending_since > 0
-                && (c->bytes_received > e->bytes_received || (c->bytes_acked == e->bytes_acked
-                                                              && c->bytes_received == e->bytes_received))) {
-                /* its response had just gone out at the last sample: it was
-                 * complete then, as nothing was sent since, or the client
-                 * sent its next request (a client asks again once it has
-                 * the whole response): idle at the last sample */
-                view->idle_late++;
-            }
-            if (!is_new && since > 0 && c->bytes_received > e->bytes_received
-                && recv_at >= since) {
-                /* requests arrived since the last sample, after an idle
-                 * period: the span holds as many gaps as requests */
-                uint32_t n = c->data_segs_in > e->data_segs_in ? c->data_segs_in - e->data_segs_in : 1;
-                double span = (double)(recv_at - since) / APR_USEC_PER_SEC;
-                uint32_t j;
-                if (n > 16) {
-                    n = 16;
-                }
-                for (j = 0; j < n; j++) {
-                    observe(t, ts, SB_OBS_KA_GAP, span / n);
-                }
-            }
-            if (idle) {
-                view->idle_keepalive++;
-                e->idle_since = sent_at;
-            }
-            else {
-                e->idle_since = 0;
-            }
-            e->pending_since = quiet && !idle ? sent_at : 0;
-            e->bytes_received = c->bytes_received;
-            e->bytes_acked = c->bytes_acked;
-            e->data_segs_in = c->data_segs_in;
+    if (c->state == SB_TCP_SYN_RECV) {
+        return;             /* not accepted yet: counted once established */
+    }
+    if (!e) {
+        e = find(t, key, 1);
+        is_new = 1;
+    }
+    else if ((e->state == SB_TCP_TIME_WAIT || e->destroyed || e->gone_at > 0)
+             && c->state != SB_TCP_TIME_WAIT && c->has_info) {
+        /* the client reused the port of a connection in TIME_WAIT (or
+         * of one the kernel freed) */
+        memset(e, 0, sizeof(*e));
+        e->key = key;
+        is_new = 1;
+    }
+    if (is_new && t->baseline_done) {
+        view->new_conns++;
+        if (!c->has_info) {
+            view->requests_seen++;      /* seen only closed: assume one */
+            e->assumed_one = 1;
         }
-        else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
-            if (e->pending_since > 0 && !e->destroyed) {
-                view->idle_late++;  /* its response had gone out: then it ended */
-            }
-            e->pending_since = 0;
-            if (server_closing(c->state)) {
-                apr_time_t when = ts;
-                if (c->state == SB_TCP_TIME_WAIT && c->expires_ms > 0
-                    && c->expires_ms <= TIMEWAIT_MS) {
-                    when = ts - apr_time_from_msec(TIMEWAIT_MS - c->expires_ms);
-                }
-                closed(t, e, ts, when, 1);
-            }
-            else if (client_closing(c->state)) {
-                closed(t, e, ts, ts, 0);
-                view->vanished++;
-                /* with the destroy feed its last requests are counted
-                 * when the kernel frees it */
-                view->tail_unknown += !e->destroyed && !view->have_destroyed;
-            }
-        }
-        e->state = c->state;
-        e->has_info = c->has_info;
+    }
+    e->seen_gen = t->gen;
+    if (!t->baseline_done) {
+        e->credited = c->data_segs_in;
+    }
+    else if (c->has_info && !(c->inode == 0 && (c->state == SB_TCP_ESTABLISHED
+                                                 || c->state == SB_TCP_CLOSE_WAIT))
+             && c->data_segs_in > e->credited && !e->assumed_one) {
+        /* requests count once httpd has accepted their connection
+         * (until then it is in the accept queue, no process holds
+         * it): the access counters count them when served, which may
+         * be long after they arrived in an overload */
+        view->requests_seen += (int)(c->data_segs_in - e->credited);
+        e->credited = c->data_segs_in;
     }
 
-    /* connections gone since the last sample */
+    if (c->state == SB_TCP_ESTABLISHED && c->has_info) {
+        established(t, e, c, ts, is_new, view);
+    }
+    else if (e->state == SB_TCP_ESTABLISHED && c->state != SB_TCP_ESTABLISHED) {
+        left_established(t, e, c, ts, view);
+    }
+    e->state = c->state;
+    e->has_info = c->has_info;
+}
+
+/* Connections not in this dump: gone since the last sample (or, with the
+ * destroy feed, kept one more sample for their destroy message). */
+static void sweep(sb_conntrack_t *t, apr_time_t ts, sb_kernel_view_t *view)
+{
     for (apr_size_t j = 0; j < t->cap; j++) {
         entry_t *e = &t->tab[j];
         int open;
@@ -382,6 +372,39 @@ void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kern
         e->key = 1;
         t->live--;
     }
+}
+
+void sb_conntrack_update(sb_conntrack_t *t, const sb_kernel_sample_t *k, sb_kernel_view_t *view)
+{
+    int i;
+
+    memset(view, 0, sizeof(*view));
+    view->ts = k->ts;
+    for (i = 0; i < k->nlisten; i++) {
+        view->listen_queue += (int)k->listen[i].queued;
+        view->listen_backlog += (int)k->listen[i].backlog;
+    }
+    view->listen_overflows = k->listen_overflows;
+    view->have_overflows = k->have_netstat;
+    if (!t->tab) {
+        return;
+    }
+    t->gen++;
+    if ((t->used + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > t->cap) {
+        apr_size_t cap = t->cap;
+        while ((t->live + (apr_size_t)k->nconns + (apr_size_t)k->ndestroyed) * 2 > cap) {
+            cap *= 2;
+        }
+        rehash(t, cap * 2);
+    }
+    view->have_destroyed = k->have_destroyed && !k->destroyed_lost;
+    for (i = 0; i < k->ndestroyed; i++) {
+        destroyed(t, &k->destroyed[i], view);
+    }
+    for (i = 0; i < k->nconns; i++) {
+        track(t, &k->conns[i], k->ts, view);
+    }
+    sweep(t, k->ts, view);
     t->stats.tracked = t->live;
     t->baseline_done = 1;
 }
