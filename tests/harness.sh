@@ -308,6 +308,33 @@ sb_wait_file()
     return 0
 }
 
+# sb_hist_q DB SQL: one read-only query of a history file (sqlite3)
+sb_hist_q()
+{
+    sqlite3 -batch "file:$1?mode=ro" "$2" 2>&1
+}
+
+# sb_load_start DURATION OUT LOADGEN-ARGS...: tests/loadgen against the
+# private httpd in the background for DURATION seconds, writing its JSON
+# summary to OUT; its pid in SB_LOAD_PID
+sb_load_start()
+{
+    local duration=$1 out=$2
+    shift 2
+    sb_bg "${LOADGEN:-$top_builddir/tests/loadgen}" --url "$SB_HTTPD_URL/" "$@" \
+        --duration "$duration" --json-out "$out"
+    SB_LOAD_PID=$SB_BG_PID
+}
+
+# sb_load_wait PID OUT [TIMEOUT]: until that loadgen has written OUT
+# (default 300 s), then reaped; fails the test when it never does
+sb_load_wait()
+{
+    sb_wait_file "$2" "${3:-300}" || sb_fail "loadgen did not finish ($2)"
+    wait "$1" 2>/dev/null
+    return 0
+}
+
 # ---------------------------------------------------------------- httpd
 
 _sb_need_tools()

@@ -39,23 +39,10 @@ OV_KAT=25
 OV_MIN="--min-minutes 1 --min-conns 20 --min-gaps 20"
 OV_LOAD="--rate $OV_RATE --requests 3 --gap 0.3 --linger --seed 23 --drain 10 --timeout 60"
 
+# ov_q SQL: a read-only query of the test's history
 ov_q()
 {
-    sqlite3 -batch "file:$OV_HIST?mode=ro" "$1" 2>&1
-}
-
-# ov_run_load DURATION OUT: the browser-like load in the background
-ov_run_load()
-{
-    sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" $OV_LOAD --duration "$1" --json-out "$2"
-    OV_LOAD_PID=$SB_BG_PID
-}
-
-ov_wait_load()
-{
-    sb_wait_file "$2" 300 || sb_fail "loadgen did not finish ($2)"
-    wait "$1" 2>/dev/null
-    return 0
+    sb_hist_q "$OV_HIST" "$1"
 }
 
 # ov_record FROM_TS NAME: the load until the minute starting at or after
@@ -66,8 +53,8 @@ ov_record()
     m=$(((from + 59) / 60 * 60))
     now=$(date +%s)
     dur=$((m + 62 - now))
-    ov_run_load "$dur" "$OV_WORK/$name.json"
-    ov_wait_load "$OV_LOAD_PID" "$OV_WORK/$name.json"
+    sb_load_start "$dur" "$OV_WORK/$name.json" $OV_LOAD
+    sb_load_wait "$SB_LOAD_PID" "$OV_WORK/$name.json"
     end=$(($(date +%s) + 30))
     while [ "$(ov_q "SELECT count(*) FROM minute WHERE ts >= $m;")" -lt 1 ]; do
         [ "$(date +%s)" -lt "$end" ] || sb_fail "no minute row from $m in the history"
@@ -195,8 +182,8 @@ overload_main()
 
     # ------------------------------------------------------------ after
     ov_current
-    ov_run_load 50 "$OV_WORK/after.json"
-    ov_wait_load "$OV_LOAD_PID" "$OV_WORK/after.json"
+    sb_load_start 50 "$OV_WORK/after.json" $OV_LOAD
+    sb_load_wait "$SB_LOAD_PID" "$OV_WORK/after.json"
     sb_bg_stop "$agent"
     "$SBTUNE" report --history "$OV_HIST" $OV_MIN $OV_CUR --format json \
         --apachectl "$SB_APACHE2 -f $SB_HTTPD_CONF" \

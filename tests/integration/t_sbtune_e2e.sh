@@ -52,40 +52,20 @@ RATE=1.2
 MIN="--min-minutes 1 --min-conns 20 --min-gaps 20"
 LOAD="--rate $RATE --requests 3 --gap 0.3 --linger --seed 11 --drain 15 --timeout 60"
 
-q()
-{
-    sqlite3 -batch "file:$hist?mode=ro" "$1" 2>&1
-}
-
-# run_load DURATION OUT: the same browser-like load, in the background
-run_load()
-{
-    sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" $LOAD --duration "$1" --json-out "$2"
-    LOAD_PID=$SB_BG_PID
-}
-
-# wait_load PID OUT: until loadgen has written its JSON
-wait_load()
-{
-    sb_wait_file "$2" 200 || sb_fail "loadgen did not finish ($2)"
-    wait "$1" 2>/dev/null
-    return 0
-}
-
 sb_httpd_start e2e-prefork mpm=prefork server_limit=32 max_workers=8 start_servers=8 \
     min_spare=1 max_spare=8 keepalive_timeout=5 include="$snip"
 
 # ---------------------------------------------------------------- before
-run_load 130 "$work/before.json"
-before_pid=$LOAD_PID
+sb_load_start 130 "$work/before.json" $LOAD
+before_pid=$SB_LOAD_PID
 sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --history \"$hist\" \
     --duration 132 2>\"$work/agent.err\""
 agent=$SB_BG_PID
-wait_load "$before_pid" "$work/before.json"
+sb_load_wait "$before_pid" "$work/before.json" 200
 wait "$agent" 2>/dev/null
 p99_before=$(jq '.ttfb_ms.p99' "$work/before.json")
-lq=$(q "SELECT coalesce(max(listen_queue_max), -1) FROM minute;")
-minutes=$(q "SELECT count(*) FROM minute WHERE conn_per_s_mean IS NOT NULL;")
+lq=$(sb_hist_q "$hist" "SELECT coalesce(max(listen_queue_max), -1) FROM minute;")
+minutes=$(sb_hist_q "$hist" "SELECT count(*) FROM minute WHERE conn_per_s_mean IS NOT NULL;")
 sb_log "before: MaxRequestWorkers 8, KeepAliveTimeout 5, $RATE lingering clients/s:" \
     "ttfb p99 ${p99_before} ms, refused $(jq .refused "$work/before.json")," \
     "history: $minutes minute(s), listen_queue_max $lq"
@@ -127,7 +107,7 @@ else
     sb_assert_le "$mrw" 16 "MaxRequestWorkers within the +100 % step"
 fi
 sb_assert_le "$kat" 4 "KeepAliveTimeout shortened"
-sb_assert_eq "$(q "SELECT count(*) FROM changes WHERE action = 'apply' AND result LIKE 'ok%';")" 1 \
+sb_assert_eq "$(sb_hist_q "$hist" "SELECT count(*) FROM changes WHERE action = 'apply' AND result LIKE 'ok%';")" 1 \
     "the change is recorded in the history"
 
 # the next cycle at once: no history since the change (exit 5), or held
@@ -198,8 +178,8 @@ sb_assert_match "$(cat "$work/bad.err")" "bad.yaml:[0-9]+:[0-9]+: " \
     "broken YAML names file:line:column"
 
 # ---------------------------------------------------------------- after
-run_load 40 "$work/after.json"
-wait_load "$LOAD_PID" "$work/after.json"
+sb_load_start 40 "$work/after.json" $LOAD
+sb_load_wait "$SB_LOAD_PID" "$work/after.json" 200
 p99_after=$(jq '.ttfb_ms.p99' "$work/after.json")
 sb_log "after: MaxRequestWorkers $mrw, KeepAliveTimeout $kat: ttfb p99 ${p99_after} ms," \
     "refused $(jq .refused "$work/after.json"), failed $(jq .failed.total "$work/after.json")," \

@@ -63,38 +63,20 @@ RATE=1.2
 MIN="--min-minutes 1 --min-conns 20 --min-gaps 20"
 LOAD="--rate $RATE --requests 3 --gap 0.3 --linger --seed 11 --drain 15 --timeout 60"
 
-q()
-{
-    sqlite3 -batch "file:$hist?mode=ro" "$1" 2>&1
-}
-
-run_load()
-{
-    sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" $LOAD --duration "$1" --json-out "$2"
-    LOAD_PID=$SB_BG_PID
-}
-
-wait_load()
-{
-    sb_wait_file "$2" 200 || sb_fail "loadgen did not finish ($2)"
-    wait "$1" 2>/dev/null
-    return 0
-}
-
 sb_httpd_start e2e-event mpm=event server_limit=8 thread_limit=4 threads_per_child=4 \
     max_workers=4 start_servers=1 min_spare=8 max_spare=16 include="$wrap"
 
 # ---------------------------------------------------------------- before
-run_load ${BEFORE_S:-130} "$work/before.json"
-before_pid=$LOAD_PID
+sb_load_start ${BEFORE_S:-130} "$work/before.json" $LOAD
+before_pid=$SB_LOAD_PID
 sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --history \"$hist\" \
     --duration $((${BEFORE_S:-130} + 2)) 2>\"$work/agent.err\""
 agent=$SB_BG_PID
-wait_load "$before_pid" "$work/before.json"
+sb_load_wait "$before_pid" "$work/before.json" 200
 wait "$agent" 2>/dev/null
 p99_before=$(jq '.ttfb_ms.p99' "$work/before.json")
-lq=$(q "SELECT coalesce(max(listen_queue_max), -1) FROM minute;")
-minutes=$(q "SELECT count(*) FROM minute WHERE conn_per_s_mean IS NOT NULL;")
+lq=$(sb_hist_q "$hist" "SELECT coalesce(max(listen_queue_max), -1) FROM minute;")
+minutes=$(sb_hist_q "$hist" "SELECT count(*) FROM minute WHERE conn_per_s_mean IS NOT NULL;")
 sb_log "before: 1 x 4 threads, AsyncRequestWorkerFactor 1, KeepAliveTimeout 5, $RATE lingering clients/s:" \
     "ttfb p99 ${p99_before} ms, refused $(jq .refused "$work/before.json")," \
     "history: $minutes minute(s), listen_queue_max $lq"
@@ -130,12 +112,12 @@ done
 sb_assert_eq "$(sb_generation)" $((gen + 1)) "one graceful reload"
 mrw=$(sed -n 's/^ *MaxRequestWorkers \([0-9]*\)$/\1/p' "$snip")
 kat=$(sed -n 's/^KeepAliveTimeout \([0-9]*\)$/\1/p' "$snip")
-sb_assert_eq "$(q "SELECT count(*) FROM changes WHERE action = 'apply' AND result LIKE 'ok%';")" 1 \
+sb_assert_eq "$(sb_hist_q "$hist" "SELECT count(*) FROM changes WHERE action = 'apply' AND result LIKE 'ok%';")" 1 \
     "the change is recorded in the history"
 
 # ---------------------------------------------------------------- after
-run_load 40 "$work/after.json"
-wait_load "$LOAD_PID" "$work/after.json"
+sb_load_start 40 "$work/after.json" $LOAD
+sb_load_wait "$SB_LOAD_PID" "$work/after.json" 200
 p99_after=$(jq '.ttfb_ms.p99' "$work/after.json")
 sb_log "after: MaxRequestWorkers ${mrw:-?}, KeepAliveTimeout ${kat:-?}: ttfb p99 ${p99_after} ms," \
     "refused $(jq .refused "$work/after.json"), failed $(jq .failed.total "$work/after.json")"
