@@ -483,6 +483,10 @@ static int key_changed(const sb_config_opt_t *o, const sb_config_t *a, const sb_
     case SB_CT_INT:
         return *(const int *)fa != *(const int *)fb;
     case SB_CT_DOUBLE:
+        /* NaN is "not set": two unset values are the same */
+        if (isnan(*(const double *)fa) || isnan(*(const double *)fb)) {
+            return isnan(*(const double *)fa) != isnan(*(const double *)fb);
+        }
         return *(const double *)fa != *(const double *)fb;
     default:
         return strcmp(*(const char *const *)fa, *(const char *const *)fb) != 0;
@@ -501,6 +505,9 @@ static const char *key_text(const sb_config_opt_t *o, const sb_config_t *c, char
         snprintf(buf, len, "%d", *(const int *)f);
         return buf;
     case SB_CT_DOUBLE:
+        if (isnan(*(const double *)f)) {
+            return "unset";
+        }
         snprintf(buf, len, "%g", *(const double *)f);
         return buf;
     default:

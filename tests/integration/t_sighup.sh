@@ -51,6 +51,9 @@ grep -qF "SIGHUP: scoreboard: $sb_a -> $sb_b" "$work/agent.err" || sb_fail "scor
 grep -qF "SIGHUP: listen: 127.0.0.1:$p1 -> 127.0.0.1:$p2" "$work/agent.err" || sb_fail "listen change not logged"
 grep -qF "SIGHUP: user:  -> nobody (takes effect when sbagent is started again)" "$work/agent.err" ||
     sb_fail "the restart-only key is not named: $(grep SIGHUP "$work/agent.err")"
+# only keys that changed are named (an unset number is not a change)
+sb_assert_eq "$(grep -c '^.*SIGHUP: [a-z_]*: ' "$work/agent.err")" 4 \
+    "keys named at SIGHUP (scoreboard, listen, history, user): $(grep SIGHUP "$work/agent.err")"
 grep -q "httpd's parent process is $pid_b" "$work/agent.err" || sb_fail "the new httpd's parent is not found"
 # the new history fills, the old one was closed with a stop event
 end=$(($(date +%s) + 10))
