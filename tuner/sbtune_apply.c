@@ -18,6 +18,7 @@
 #include "sb_history.h"
 #include "sbtune_apply.h"
 #include "sbtune_apply_int.h"
+#include "sbtune_current.h"
 
 /* The MPM named s, as an int for c->mpm (-1: unknown). */
 static int mpm_from_name(const char *s)
@@ -711,6 +712,73 @@ static int step_configtest(sbtune_ctx_t *c, run_t *r)
     return code;
 }
 
+/* A directive written to the snippet whose value in force comes from
+ * another file (one read after the snippet sets it again), as "Name N in
+ * FILE:LINE"; NULL when every written one is the snippet's. */
+static const char *overridden(sbtune_ctx_t *c, const run_t *r, const sb_httpdconf_t *hc,
+                              apr_pool_t *p)
+{
+    char snip_real[PATH_MAX], other[PATH_MAX];
+    const char *out = NULL;
+    int i;
+
+    if (realpath(c->o->snippet, snip_real) == NULL) {
+        return NULL;
+    }
+    for (i = 0; i < sb_directive_count; i++) {
+        int id = sb_httpdconf_lookup(sb_directive_table[i].name);
+        const sb_hc_value_t *v;
+
+        if (sb_directive_get(&r->eff, i) < 0 || id < 0) {
+            continue;
+        }
+        v = &hc->v[id];
+        if (v->origin != SB_HC_CONFIG || !v->file
+            || (realpath(v->file, other) != NULL && strcmp(other, snip_real) == 0)) {
+            continue;
+        }
+        out = apr_psprintf(p, "%s%s%s %g at %s:%d", out ? out : "", out ? ", " : "",
+                           v->spelled ? v->spelled : sb_directive_table[i].name, v->value,
+                           v->file, v->line);
+    }
+    return out;
+}
+
+/* 8b. is what the snippet says what httpd would run?  Another file read
+ * after it may set the same directive: then the reload would run that
+ * file's value, and the verification could only tell once every process
+ * of the old generation is gone.  The configuration says it now, before
+ * httpd is touched.  Where the configuration cannot be evaluated, the
+ * verification after the reload is the check. */
+static int step_effective(sbtune_ctx_t *c, run_t *r)
+{
+    sb_httpdconf_t *hc;
+    const char *why, *over;
+    int code;
+
+    if (sbtune_current_discover(c->o, &hc, &why, r->tp) != 0) {
+        sbtune_say(c, "note: the configuration was not evaluated (%s); the reload's "
+                   "verification checks the values", why);
+        return NEXT;
+    }
+    over = overridden(c, r, hc, r->tp);
+    if (!over) {
+        sbtune_say(c, "in force after a reload: the values of %s (no later file sets them)",
+                   c->o->snippet);
+        return NEXT;
+    }
+    sbtune_set_error(c, "the values of %s would not be in force: a file httpd reads after it "
+                     "sets them again (%s)", c->o->snippet, over);
+    code = sbtune_verify_rollback(c, r->full, 0, 0, r->before.gen, r->tp);
+    if (code == SBTUNE_APPLY_ROLLED_BACK) {
+        sbtune_set_error(c, "httpd untouched (no reload was done); move the snippet's Include "
+                         "after that file, or remove the directive there");
+    }
+    record_history(c, "apply", r->before_json, r->after_json,
+                   apr_psprintf(r->tp, "overridden (%s); rolled back", over));
+    return code;
+}
+
 /* 9-11. reload, verify; on failure roll back */
 static int step_reload(sbtune_ctx_t *c, run_t *r)
 {
@@ -746,7 +814,8 @@ static int step_reload(sbtune_ctx_t *c, run_t *r)
 
 static int (*const steps[])(sbtune_ctx_t *, run_t *) = {
     step_check, step_lock, step_recover, step_before, step_render, step_restart_kind,
-    step_included, step_baseline, step_write, step_configtest, step_reload, NULL
+    step_included, step_baseline, step_write, step_configtest, step_effective, step_reload,
+    NULL
 };
 
 /* A signal came between two steps: undo what this run changed. */

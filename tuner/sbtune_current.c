@@ -135,6 +135,22 @@ static int discover(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, apr_poo
     return 0;
 }
 
+int sbtune_current_discover(const sbtune_apply_opts_t *ao, sb_httpdconf_t **hc,
+                            const char **reason, apr_pool_t *p)
+{
+    sbtune_current_t sc;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.command = ao->apachectl ? ao->apachectl : "apache2ctl";
+    *hc = NULL;
+    if (discover(&sc, ao, p) != 0) {
+        *reason = sc.reason;
+        return -1;
+    }
+    *hc = sc.hc;
+    return 0;
+}
+
 /* Where a discovered value came from, with httpd's adjustment. */
 static const char *where(const sb_httpdconf_t *hc, sb_hc_id_t id, apr_pool_t *p)
 {
@@ -155,7 +171,9 @@ static const char *where(const sb_httpdconf_t *hc, sb_hc_id_t id, apr_pool_t *p)
 static void conflict(sbtune_current_t *sc, const char *line, apr_pool_t *p)
 {
     sc->conflicts = apr_pstrcat(p, sc->conflicts, line, "\n", NULL);
-    fprintf(stderr, "sbtune report: conflict: %s\n", line);
+    if (!sc->quiet) {
+        fprintf(stderr, "sbtune report: conflict: %s\n", line);
+    }
 }
 
 /* The snippet's directives (today's fallback when nothing is discovered). */
@@ -196,7 +214,7 @@ static void from_scoreboard(sbtune_current_t *sc, const sbtune_apply_opts_t *ao,
 }
 
 void sbtune_current_fill(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, sb_mpm_t *mpm,
-                         sb_model_current_t *cur, double *kat, apr_pool_t *p)
+                         sb_model_current_t *cur, double *kat, int quiet, apr_pool_t *p)
 {
     const sb_httpdconf_t *hc;
     sb_directives_t sd;
@@ -204,6 +222,7 @@ void sbtune_current_fill(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, sb
     int i, sb_sl, sb_tl;
 
     memset(sc, 0, sizeof(*sc));
+    sc->quiet = quiet;
     sc->conflicts = apr_pstrdup(p, "");
     sc->command = ao->apachectl ? ao->apachectl : "apache2ctl";
     if (discover(sc, ao, p) == 0) {

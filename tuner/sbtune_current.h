@@ -28,6 +28,7 @@ typedef struct {
     const char *src[6];         /* per sb_directive_table index */
     const char *scoreboard;     /* "ServerLimit N, ThreadLimit M" in force, or NULL */
     char *conflicts;            /* one line each: an option against what httpd runs */
+    int quiet;                  /* conflicts not printed on stderr (--cron) */
 } sbtune_current_t;
 
 /*
@@ -35,11 +36,19 @@ typedef struct {
  * the explicit options they hold on entry (SB_MPM_UNKNOWN / <= 0 / NaN:
  * not given) and discovery with ao's apachectl command, snippet and
  * scoreboard; then httpd's defaults for what is still unset.  Prints the
- * failure of discovery (once) and each conflict on stderr, prefixed
+ * failure of discovery (once) and, unless quiet (--cron: the report
+ * carries them whenever it prints), each conflict on stderr, prefixed
  * "sbtune report: ".  Never fails.
  */
 void sbtune_current_fill(sbtune_current_t *sc, const sbtune_apply_opts_t *ao, sb_mpm_t *mpm,
-                         sb_model_current_t *cur, double *kat, apr_pool_t *p);
+                         sb_model_current_t *cur, double *kat, int quiet, apr_pool_t *p);
+
+/*
+ * Discovery alone, with ao's apachectl command and snippet (the files as
+ * they are now): 0 and *hc, or -1 and *reason.
+ */
+int sbtune_current_discover(const sbtune_apply_opts_t *ao, sb_httpdconf_t **hc,
+                            const char **reason, apr_pool_t *p);
 
 /* "Current settings (...):" and one line per value with its source, the
  * other discovered directives, the conflicts. */

@@ -438,7 +438,7 @@ static void current_settings(flow_t *f, apr_pool_t *p)
 {
     sb_model_current_t *cur = &f->cur;
 
-    sbtune_current_fill(&f->src, &f->ao, &f->cfg.mpm, cur, &f->kat, p);
+    sbtune_current_fill(&f->src, &f->ao, &f->cfg.mpm, cur, &f->kat, f->cron, p);
     if (cur->threads_per_child > 0) {
         f->cfg.threads_per_child = cur->threads_per_child;
     }

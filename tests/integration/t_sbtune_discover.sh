@@ -241,6 +241,16 @@ sb_assert_json "$work/conflict.json" '.discovery.settings.MaxRequestWorkers.sour
 sb_assert_json "$work/conflict.json" '.discovery.conflicts | length == 1'
 sb_assert_json "$work/conflict.json" '.current.KeepAliveTimeout == 7 and .current.ServerLimit == 4'
 
+# under --cron the conflict is not mailed every run: a run that changes
+# nothing prints nothing (the report carries the conflict when it prints)
+"$SBTUNE" report --history "$hist" $MIN --apachectl "$ctl" --max-request-workers 12 --apply \
+    --cron --dry-run --snippet "$snip" --scoreboard "$SB_SCOREBOARD" >"$work/cron.out" \
+    2>"$work/cron.err"
+rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 11 ] || sb_fail "report --cron: exit $rc: $(cat "$work/cron.err")"
+[ ! -s "$work/cron.out" ] && [ ! -s "$work/cron.err" ] ||
+    sb_fail "report --cron printed with nothing changed: $(cat "$work/cron.out" "$work/cron.err")"
+
 # --apply --dry-run plans from the discovered values (the snippet is the
 # tree's, included by httpd)
 "$SBTUNE" report --history "$hist" $MIN --apachectl "$ctl" --apply --dry-run \
