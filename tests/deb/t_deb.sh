@@ -138,7 +138,10 @@ for f in /usr/bin/sbagent /usr/bin/sbtop /usr/bin/sbtune \
     /usr/share/man/man5/sbtune-history.5.gz /etc/sbtune/sbtune.yaml \
     /lib/systemd/system/sbagent.service /lib/systemd/system/sbtune-apply.service \
     /lib/systemd/system/sbtune.timer /etc/apache2/conf-available/sbtune.conf \
-    /usr/share/doc/sbtune/copyright /usr/share/doc/sbtune/README.Debian; do
+    /usr/share/doc/sbtune/copyright /usr/share/doc/sbtune/README.Debian \
+    /usr/share/sbtune/prometheus/sbtune-rules.yml /usr/share/sbtune/prometheus/README.md \
+    /usr/share/sbtune/prometheus/sbtune-rules.test.yml \
+    /usr/share/sbtune/prometheus/sbtune-dashboard.json; do
     grep -qx -- "$f" "$work/contents" || sb_fail "the package lacks $f"
 done
 grep -q '^/var/lib/sbtune' "$work/contents" &&
@@ -166,6 +169,11 @@ conffiles=$(dpkg-query -W -f='${Conffiles}' sbtune)
 for f in /etc/sbtune/sbtune.yaml /etc/apache2/conf-available/sbtune.conf; do
     grep -q " $f " <<<"$conffiles " || sb_fail "$f is not a conffile: $conffiles"
 done
+if command -v promtool >/dev/null; then
+    (cd /usr/share/sbtune/prometheus && promtool check rules sbtune-rules.yml &&
+        promtool test rules sbtune-rules.test.yml) >"$work/promtool.out" 2>&1 ||
+        { cat "$work/promtool.out" >&2; sb_fail "promtool rejects the installed rules"; }
+fi
 sbagent --check-config --config /etc/sbtune/sbtune.yaml >"$work/check-config.out" 2>&1 ||
     { cat "$work/check-config.out" >&2; sb_fail "sbagent --check-config rejects the packaged sbtune.yaml"; }
 grep -qx 'history: /var/lib/sbtune/history.db' /etc/sbtune/sbtune.yaml ||
