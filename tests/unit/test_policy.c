@@ -411,89 +411,84 @@ START_TEST(next_prefork)
 }
 END_TEST
 
-START_TEST(next_threaded_keeps_the_running_server_limit)
-{
+/* A threaded MPM's case: the running settings (KeepAlive On) and a plan,
+ * each as MaxRequestWorkers, ServerLimit, ThreadsPerChild, ThreadLimit and
+ * KeepAliveTimeout (the plan's processes too). */
+typedef struct {
     sb_policy_t po;
     sb_model_config_t cfg;
     sb_model_inputs_t in;
     sb_model_current_t cur;
     sb_model_plan_t plan;
     sb_directives_t d;
-    char *log = apr_pstrdup(pool, "");
+    char *log;
+} threaded_t;
 
+static void threaded(threaded_t *t, sb_mpm_t mpm, const int cur[5], const int rec[6])
+{
+    memset(t, 0, sizeof(*t));
+    t->log = apr_pstrdup(pool, "");
+    sb_policy_defaults(&t->po);
+    sb_model_config_defaults(&t->cfg);
+    t->cfg.mpm = mpm;
+    sb_model_inputs_init(&t->in);
+    sb_model_current_init(&t->cur);
+    t->cur.keepalive = 1;
+    t->cur.max_request_workers = cur[0];
+    t->cur.server_limit = cur[1];
+    t->cur.threads_per_child = cur[2];
+    t->cur.thread_limit = cur[3];
+    t->cur.keepalive_timeout = cur[4];
+    t->plan.rec.keepalive = 1;
+    t->plan.rec.max_request_workers = rec[0];
+    t->plan.rec.server_limit = rec[1];
+    t->plan.rec.threads_per_child = rec[2];
+    t->plan.rec.thread_limit = rec[3];
+    t->plan.rec.kat = rec[4];
+    t->plan.rec.processes = rec[5];
+}
+
+static int next(threaded_t *t)
+{
+    return sb_policy_next(&t->po, &t->cfg, &t->in, &t->cur, &t->plan, &t->d, &t->log, pool);
+}
+
+START_TEST(next_threaded_keeps_the_running_server_limit)
+{
     /* the plan keeps the running ServerLimit 4 (never lowered) for one
      * process; the step to 16 slots (2 processes + 1) fits in it: no
      * ServerLimit 5, which would need a stop and start */
-    sb_policy_defaults(&po);
-    sb_model_config_defaults(&cfg);
-    cfg.mpm = SB_MPM_EVENT;
-    sb_model_inputs_init(&in);
-    sb_model_current_init(&cur);
-    cur.keepalive = 1;
-    cur.keepalive_timeout = 7;
-    cur.max_request_workers = 32;
-    cur.server_limit = 4;
-    cur.threads_per_child = 8;
-    cur.thread_limit = 16;
-    memset(&plan, 0, sizeof(plan));
-    plan.rec.keepalive = 1;
-    plan.rec.kat = 4;
-    plan.rec.max_request_workers = 8;
-    plan.rec.threads_per_child = 8;
-    plan.rec.thread_limit = 16;
-    plan.rec.processes = 1;
-    plan.rec.server_limit = 4;
-    sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool);
-    ck_assert_int_eq(d.max_request_workers, 16);
-    ck_assert_int_eq(d.server_limit, 4);
+    static const int cur[5] = { 32, 4, 8, 16, 7 }, rec[6] = { 8, 4, 8, 16, 4, 1 };
+    threaded_t t;
+
+    threaded(&t, SB_MPM_EVENT, cur, rec);
+    next(&t);
+    ck_assert_int_eq(t.d.max_request_workers, 16);
+    ck_assert_int_eq(t.d.server_limit, 4);
 }
 END_TEST
 
 START_TEST(next_threaded)
 {
-    sb_policy_t po;
-    sb_model_config_t cfg;
-    sb_model_inputs_t in;
-    sb_model_current_t cur;
-    sb_model_plan_t plan;
-    sb_directives_t d;
-    char *log = apr_pstrdup(pool, "");
+    static const int cur[5] = { 100, 5, 25, 64, 5 }, rec[6] = { 1000, 50, 25, 64, 5, 40 };
+    threaded_t t;
 
-    sb_policy_defaults(&po);
-    sb_model_config_defaults(&cfg);
-    cfg.mpm = SB_MPM_WORKER;
-    sb_model_inputs_init(&in);
-    sb_model_current_init(&cur);
-    cur.keepalive = 1;
-    cur.keepalive_timeout = 5;
-    cur.max_request_workers = 100;
-    cur.server_limit = 5;
-    cur.threads_per_child = 25;
-    cur.thread_limit = 64;
-
-    memset(&plan, 0, sizeof(plan));
-    plan.rec.keepalive = 1;
-    plan.rec.kat = 5;
-    plan.rec.max_request_workers = 1000;
-    plan.rec.threads_per_child = 25;
-    plan.rec.thread_limit = 64;
-    plan.rec.processes = 40;
-    plan.rec.server_limit = 50;
+    threaded(&t, SB_MPM_WORKER, cur, rec);
     /* 100 -> at most 200, in multiples of 25: 8 processes + the model's 25 %
      * spare of them (2), not the 10 the plan's 40 processes would have */
-    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
-    ck_assert_int_eq(d.max_request_workers, 200);
-    ck_assert_int_eq(d.server_limit, 8 + 2);
-    ck_assert_int_eq(d.threads_per_child, 25);
-    ck_assert_int_eq(d.thread_limit, 64);
+    ck_assert_int_eq(next(&t), 1);
+    ck_assert_int_eq(t.d.max_request_workers, 200);
+    ck_assert_int_eq(t.d.server_limit, 8 + 2);
+    ck_assert_int_eq(t.d.threads_per_child, 25);
+    ck_assert_int_eq(t.d.thread_limit, 64);
 
     /* a new ThreadsPerChild: MaxRequestWorkers as planned */
-    log = apr_pstrdup(pool, "");
-    cur.threads_per_child = 20;
-    ck_assert_int_eq(sb_policy_next(&po, &cfg, &in, &cur, &plan, &d, &log, pool), 1);
-    ck_assert_int_eq(d.max_request_workers, 1000);
-    ck_assert_int_eq(d.server_limit, 50);
-    ck_assert_ptr_nonnull(strstr(log, "ThreadsPerChild 20 -> 25"));
+    t.log = apr_pstrdup(pool, "");
+    t.cur.threads_per_child = 20;
+    ck_assert_int_eq(next(&t), 1);
+    ck_assert_int_eq(t.d.max_request_workers, 1000);
+    ck_assert_int_eq(t.d.server_limit, 50);
+    ck_assert_ptr_nonnull(strstr(t.log, "ThreadsPerChild 20 -> 25"));
 }
 END_TEST
 
