@@ -1,11 +1,10 @@
 #!/bin/bash
-# bench/bench_sbtop.sh: sbtop's CPU share on a 4,096-slot scoreboard.
+# bench/bench_sbtop.sh: sbtop's CPU share on a 1,024-slot scoreboard.
 #
-#   bench/bench_sbtop.sh [--seconds N] [--layout PROCSxTHREADS]
+#   bench/bench_sbtop.sh [--seconds N]
 #
-# Starts an event httpd with ServerLimit 16 x ThreadLimit 256 (--layout,
-# default 16x256: 4,096 worker slots, all of them started) through
-# tests/harness.sh, puts a light load
+# Starts an event httpd with ServerLimit 16 x ThreadLimit 64 (1,024 worker
+# slots, all of them started) through tests/harness.sh, puts a light load
 # on it with tests/loadgen (10 new connections/s, 2 requests each), and
 # runs sbtop for N seconds (default 40) at its defaults (1 s refresh, shm
 # sampled at 10 Hz, kernel at 2 Hz), twice, side by side:
@@ -20,14 +19,11 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 seconds=40
-layout=16x256
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=${2:-}; shift 2 || break ;;
         --seconds=*) seconds=${1#*=}; shift ;;
-        --layout) layout=${2:-}; shift 2 || break ;;
-        --layout=*) layout=${1#*=}; shift ;;
-        -h | --help) echo "Usage: $0 [--seconds N] [--layout PROCSxTHREADS]"; exit 0 ;;
+        -h | --help) echo "Usage: $0 [--seconds N]"; exit 0 ;;
         *) echo "$0: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -35,15 +31,6 @@ done
     echo "$0: --seconds takes 5 to 600" >&2
     exit 2
 }
-[[ $layout =~ ^([0-9]+)x([0-9]+)$ ]] && [ "${BASH_REMATCH[1]}" -ge 1 ] &&
-    [ "${BASH_REMATCH[1]}" -le 64 ] && [ "${BASH_REMATCH[2]}" -ge 1 ] &&
-    [ "${BASH_REMATCH[2]}" -le 512 ] || {
-    echo "$0: --layout takes PROCSxTHREADS, 1..64 x 1..512 (got '$layout')" >&2
-    exit 2
-}
-procs=${BASH_REMATCH[1]}
-threads=${BASH_REMATCH[2]}
-slots=$((procs * threads))
 
 SB_TEST_NAME=bench_sbtop
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/harness.sh"
@@ -81,13 +68,13 @@ measure()
         'BEGIN { printf "%-34s cpu %.2f s over %.1f s wall: %.2f %% of a core\n", l, c / hz, w / 1e6, 100 * c / hz / (w / 1e6) }'
 }
 
-sb_httpd_start bench-sbtop mpm=event server_limit="$procs" thread_limit="$threads" \
-    threads_per_child="$threads" max_workers="$slots" start_servers="$procs" \
-    min_spare="$threads" max_spare="$slots" ready_timeout=60
+sb_httpd_start bench-sbtop mpm=event server_limit=16 thread_limit=64 \
+    threads_per_child=64 max_workers=1024 start_servers=16 min_spare=64 \
+    max_spare=1024 ready_timeout=30
 sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 10 --requests 2 --gap 0.1 --close \
     --seed 5 --duration $((2 * seconds + 20)) --drain 2 >/dev/null 2>&1
 
-echo "sbtop on event, ServerLimit $procs x ThreadLimit $threads = $slots slots, loadgen 10 conn/s"
+echo "sbtop on event, ServerLimit 16 x ThreadLimit 64 = 1024 slots, loadgen 10 conn/s"
 
 # 1. interactive in tmux
 tmux new-session -d -s "$session" -x 120 -y 40 \
