@@ -1448,9 +1448,16 @@ static void say_uncertainty(sb_model_plan_t *plan, const sb_model_config_t *cfg,
             " longer timeout would keep more requests on their connection is unknown.",
             u[0] ? " " : "");
     }
-    if (in->listen_overflows > 0) {
-        say(u, ul, "%s%s clients were refused (ListenOverflows) while the history was"
-            " recorded: the measured rates and peak are lower bounds.", u[0] ? " " : "",
+    if (in->refused > 0) {
+        say(u, ul, "%s%s connection attempts were refused with httpd's accept queue full"
+            " while the history was recorded: the measured rates and peak are lower bounds.",
+            u[0] ? " " : "", num(&nb, (double)in->refused, 0));
+    }
+    else if (in->refused < 0 && in->listen_overflows > 0) {
+        /* not attributed to httpd (an older history): the host's count */
+        say(u, ul, "%sThe kernel refused %s connection attempts on this host (ListenOverflows,"
+            " every port) while the history was recorded: if they were httpd's, the measured"
+            " rates and peak are lower bounds.", u[0] ? " " : "",
             num(&nb, (double)in->listen_overflows, 0));
     }
     if (days < 7) {

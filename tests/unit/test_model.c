@@ -651,7 +651,10 @@ START_TEST(history_busy_window_and_plan)
     ck_assert_int_eq(plan->rec.slots, sb_model_slots_for(plan->rec.offered_load, 0.01));
     ck_assert_ptr_nonnull(strstr(plan->arithmetic, "Hold per connection at KeepAliveTimeout 3 s"));
     ck_assert_ptr_nonnull(strstr(plan->arithmetic, "accept queue reached 17"));
-    ck_assert_ptr_nonnull(strstr(plan->uncertainty, "4 clients were refused"));
+    /* the rows do not say which refused attempts were httpd's: the host's
+     * count, said as such */
+    ck_assert_ptr_nonnull(strstr(plan->uncertainty,
+                                 "The kernel refused 4 connection attempts on this host"));
     ck_assert_int_eq(plan->fits_memory, 1);
     ck_assert_ptr_nonnull(strstr(plan->arithmetic, "the model gives 8.8 s per connection at"
                                  " the current 5 s; measured: 8.8 s"));
@@ -679,6 +682,17 @@ START_TEST(history_busy_window_and_plan)
         ck_assert_ptr_nonnull(strstr(plan->arithmetic, "cannot show whether a longer timeout"));
         ck_assert_ptr_nonnull(strstr(plan->uncertainty, "never seen"));
     }
+
+    /* attributed to httpd: its own count; none of httpd's: no sentence
+     * for the other ports' overflows */
+    in.refused = 3;
+    ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_OK);
+    ck_assert_ptr_nonnull(strstr(plan->uncertainty, "3 connection attempts were refused with"
+                                 " httpd's accept queue full"));
+    ck_assert_ptr_null(strstr(plan->uncertainty, "on this host"));
+    in.refused = 0;
+    ck_assert_int_eq(sb_model_plan(&cfg, &in, &cur, plan), SB_MODEL_OK);
+    ck_assert_ptr_null(strstr(plan->uncertainty, "refused"));
 }
 END_TEST
 
