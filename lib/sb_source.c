@@ -44,6 +44,13 @@ typedef struct {
     char err[512];
 } scraper_t;
 
+/* One child of httpd's parent, its PSS and when it was read. */
+typedef struct {
+    pid_t pid;
+    int64_t pss;                /* -1: not read yet */
+    apr_time_t at;
+} mem_entry_t;
+
 struct sb_source {
     apr_pool_t *pool;
     sb_source_opts_t o;
@@ -100,6 +107,8 @@ struct sb_source {
     pid_t parent;
     apr_time_t next_mem;
     int memory_denied;
+    mem_entry_t *mem;           /* the children's PSS as last read (malloc) */
+    int mem_n, mem_cap;
 };
 
 static void notice(sb_source_t *s, sb_source_notice_t kind, sb_level_t level,
@@ -553,7 +562,100 @@ static void find_parent(sb_source_t *s, const sb_sample_t *smp)
     }
 }
 
-static void sample_memory(sb_source_t *s, apr_pool_t *p)
+/* The children's smaps_rollup are read at the rate their PSS changes:
+ * each read walks the process's page tables (about 0.3 ms for an event
+ * child here; a 256-process prefork read whole every tick would cost ~80
+ * ms).  Every tick reads the children not read yet and the
+ * MEM_READS_PER_TICK read longest ago; when one of those moved by more
+ * than 1/MEM_CHANGED of its last value, the rest are read too.  Idle, a
+ * child is read again within ceil(n / 8) ticks. */
+#define MEM_READS_PER_TICK 8
+#define MEM_CHANGED 50
+
+/* The cache follows the children listed now (sorted, as is the cache):
+ * a known child keeps its value, a new one has none yet.  The merge goes
+ * through tmp (of the tick's pool); the cache itself only grows.  -1 when
+ * it cannot grow (then nothing is known). */
+static int mem_follow(sb_source_t *s, const pid_t *kids, int n, apr_pool_t *tmp)
+{
+    mem_entry_t *m = apr_palloc(tmp, (size_t)(n > 0 ? n : 1) * sizeof(*m));
+    int i, j = 0;
+
+    for (i = 0; i < n; i++) {
+        while (j < s->mem_n && s->mem[j].pid < kids[i]) {
+            j++;
+        }
+        if (j < s->mem_n && s->mem[j].pid == kids[i]) {
+            m[i] = s->mem[j++];
+        }
+        else {
+            m[i].pid = kids[i];
+            m[i].pss = -1;
+            m[i].at = 0;
+        }
+    }
+    if (n > s->mem_cap) {
+        int cap = n + 16;
+        mem_entry_t *g = realloc(s->mem, (size_t)cap * sizeof(*g));
+        if (!g) {
+            return -1;
+        }
+        s->mem = g;
+        s->mem_cap = cap;
+    }
+    if (n > 0) {
+        memcpy(s->mem, m, (size_t)n * sizeof(*m));
+    }
+    s->mem_n = n;
+    return 0;
+}
+
+/* Read the children not read yet, then the oldest: MEM_READS_PER_TICK of
+ * them, or all when one moved.  APR_EACCES when a read was refused (with
+ * pm's error). */
+static apr_status_t mem_refresh(sb_source_t *s, apr_time_t now, sb_procmem_t *pm)
+{
+    int reread = 0, moved = 0;
+
+    for (;;) {
+        mem_entry_t *e = NULL;
+        apr_status_t rv;
+        int i;
+
+        for (i = 0; i < s->mem_n; i++) {
+            mem_entry_t *c = &s->mem[i];
+            if (c->at == now) {
+                continue;       /* read in this tick */
+            }
+            if (!e || (c->pss < 0 && e->pss >= 0) || ((c->pss < 0) == (e->pss < 0)
+                                                       && c->at < e->at)) {
+                e = c;
+            }
+        }
+        if (!e || (e->pss >= 0 && reread >= MEM_READS_PER_TICK && !moved)) {
+            return APR_SUCCESS;
+        }
+        rv = sb_procmem_read(e->pid, pm);
+        e->at = now;
+        if (rv == APR_SUCCESS) {
+            int64_t v = (int64_t)pm->pss;
+            if (e->pss >= 0) {
+                reread++;
+                moved |= (v > e->pss ? v - e->pss : e->pss - v) > e->pss / MEM_CHANGED;
+            }
+            e->pss = v;
+        }
+        else if (APR_STATUS_IS_EACCES(rv)) {
+            return rv;
+        }
+        /* else gone meanwhile (ESRCH): the next listing drops it */
+    }
+}
+
+/* httpd's PSS: the parent's, read each tick, and the children's from the
+ * cache (mem_refresh), one not read yet (none is left after a tick unless
+ * a read failed) counted at the mean of the others. */
+static void sample_memory(sb_source_t *s, apr_time_t now, apr_pool_t *p)
 {
     sb_hostmem_t hm;
     int64_t pss = -1, avail = -1;
@@ -566,17 +668,29 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
     }
     if (s->parent > 0 && sb_procmem_children(s->parent, p, &kids, &n) == APR_SUCCESS) {
         apr_status_t rv = sb_procmem_read(s->parent, &pm);
-        /* a child may exit meanwhile (ESRCH); no permission: unknown; a
-         * parent that is gone (a stale pid): unknown, not 0 */
+        /* no permission: unknown; a parent that is gone (a stale pid):
+         * unknown, not 0 */
         pss = rv == APR_SUCCESS ? (int64_t)pm.pss : -1;
-        for (i = 0; i < n && rv == APR_SUCCESS; i++) {
-            apr_status_t crv = sb_procmem_read(kids[i], &pm);
-            if (crv == APR_SUCCESS) {
-                pss += (int64_t)pm.pss;
+        if (rv == APR_SUCCESS) {
+            rv = mem_follow(s, kids, n, p) == 0 ? mem_refresh(s, now, &pm) : APR_ENOMEM;
+        }
+        if (rv == APR_SUCCESS) {
+            int64_t sum = 0;
+            int known = 0;
+
+            for (i = 0; i < s->mem_n; i++) {
+                if (s->mem[i].pss >= 0) {
+                    sum += s->mem[i].pss;
+                    known++;
+                }
             }
-            else if (APR_STATUS_IS_EACCES(crv)) {
-                rv = crv;
+            pss += sum;
+            if (known > 0 && known < s->mem_n) {
+                pss += sum / known * (s->mem_n - known);
             }
+        }
+        else {
+            pss = -1;
         }
         if (APR_STATUS_IS_EACCES(rv)) {
             if (!s->memory_denied) {
@@ -584,7 +698,6 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
                        "memory of httpd's processes unknown: %s", pm.error);
                 s->memory_denied = 1;
             }
-            pss = -1;
         }
     }
     if (s->est) {
@@ -907,7 +1020,7 @@ apr_time_t sb_source_poll(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_sour
     }
     if (s->o.memory_interval > 0 && now >= s->next_mem) {
         s->next_mem = now + (apr_interval_time_t)(s->o.memory_interval * APR_USEC_PER_SEC);
-        sample_memory(s, p);
+        sample_memory(s, now, p);
     }
     if (s->est) {
         sb_estimator_tick(s->est, apr_time_now(), apr_time_from_msec(200));
@@ -936,4 +1049,7 @@ void sb_source_close(sb_source_t *s)
     shm_detach(s);
     kernel_reset(s);
     bpf_reset(s);
+    free(s->mem);
+    s->mem = NULL;
+    s->mem_n = s->mem_cap = 0;
 }
