@@ -765,6 +765,7 @@ static int step_effective(sbtune_ctx_t *c, run_t *r)
     if (!over) {
         sbtune_say(c, "in force after a reload: the values of %s (no later file sets them)",
                    c->o->snippet);
+        c->config_checked = 1;
         return NEXT;
     }
     sbtune_set_error(c, "the values of %s would not be in force: a file httpd reads after it "

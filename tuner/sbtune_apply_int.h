@@ -128,6 +128,7 @@ typedef struct {
     int minor;
     pid_t httpd_pid;            /* from PidFile, 0 unknown */
     int ka_before;              /* the status URL's keep-alive before: 1, 0, -1 unknown */
+    int config_checked;         /* the evaluated configuration runs the snippet's values */
     const char *pidfile;
 } sbtune_ctx_t;
 

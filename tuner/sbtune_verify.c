@@ -177,7 +177,9 @@ int sbtune_verify_limits(sbtune_ctx_t *c, const sb_directives_t *d, int full_res
                  * line shows agrees with mrw (the previous behaviour) */
                 sbtune_say(c, "note: old processes still finish in slots beyond "
                            "MaxRequestWorkers %d after %.0f s (Scoreboard: %s); taken as in "
-                           "force", d->max_request_workers, c->o->verify_timeout_s, ob.sb_line);
+                           "force%s", d->max_request_workers, c->o->verify_timeout_s, ob.sb_line,
+                           c->config_checked ? " (the configuration sets it: checked before the"
+                           " reload)" : " (the configuration was not evaluated: not verified)");
                 break;
             }
             if (!mrw_ok) {
