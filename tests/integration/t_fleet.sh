@@ -3,8 +3,8 @@
 # httpds (prefork and event) under loadgen's load, each measured by a real
 # sbagent that serves its metrics (--listen) and writes its SQLite history;
 # a private Debian prometheus (own configuration, storage and loopback
-# port; scrape every second) scrapes both.  Once the history holds two
-# whole minutes, `sbtune report --prometheus URL --instance HOST:PORT`
+# port; scrape every second) scrapes both.  Once each history holds two
+# minutes (the first partial), `sbtune report --prometheus URL --instance HOST:PORT`
 # must plan what `sbtune report --history FILE` plans from the same agent
 # (MaxRequestWorkers within 10 %, KeepAliveTimeout equal), with the
 # settings the agent exports matching those discovered from httpd, and
@@ -154,10 +154,12 @@ for mpm in prefork event; do
     h=$work/hist-$mpm.json p=$work/prom-$mpm.json
     sb_log "$mpm: history: $(fig "$h" '"\(.inputs.minutes) min, busy \(.inputs.busy_conn_per_s)/s,
         peak \(.inputs.peak_conn_per_s)/s, hold \(.inputs.hold_time_s) s ->
-        KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers)"')"
+        KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers);
+        overloaded \(.overloaded) \(.overload)"')"
     sb_log "$mpm: prometheus: $(fig "$p" '"\(.inputs.minutes) min, busy \(.inputs.busy_conn_per_s)/s,
         peak \(.inputs.peak_conn_per_s)/s, hold \(.inputs.hold_time_s) s ->
-        KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers)"')"
+        KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers);
+        overloaded \(.overloaded) \(.overload)"')"
     sb_assert_json "$p" '.status == "ok"' "$mpm: report --prometheus plans"
     sb_assert_eq "$(fig "$p" .inputs.minutes)" "$(fig "$h" .inputs.minutes)" \
         "$mpm: minutes planned from"
@@ -167,6 +169,13 @@ for mpm in prefork event; do
             "$mpm: current $d from Prometheus vs discovered"
     done
     sb_assert_eq "$(fig "$p" .discovery.settings.MPM.value)" "$mpm" "$mpm: MPM from Prometheus"
+    # the inputs: the busiest window's arrivals within 5 % (the minutes end
+    # at the last scrape before the minute's end: up to 1 s of 60 off), the
+    # overload rule's verdict the same
+    jq -n -e --argjson a "$(fig "$h" .inputs.busy_conn_per_s)" \
+        --argjson b "$(fig "$p" .inputs.busy_conn_per_s)" '($a - $b | fabs) <= 0.05 * $a' \
+        >/dev/null || sb_fail "$mpm: busiest window's arrivals differ by over 5 %"
+    sb_assert_eq "$(fig "$p" .overloaded)" "$(fig "$h" .overloaded)" "$mpm: overloaded"
     sb_assert_eq "$(fig "$p" .recommendation.KeepAliveTimeout)" \
         "$(fig "$h" .recommendation.KeepAliveTimeout)" "$mpm: recommended KeepAliveTimeout"
     mh=$(fig "$h" .recommendation.MaxRequestWorkers)
