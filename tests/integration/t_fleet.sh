@@ -234,6 +234,12 @@ grep -q "instance=\"127.0.0.1:$dead\"" "$work/noinst.err" ||
 sb_assert_eq "$?" 7 "fleet with a selector matching nothing: exit"
 "$SBTUNE" report --prometheus "$url" $MIN >/dev/null 2>"$work/usage.err"
 sb_assert_eq "$?" 2 "report --prometheus without --instance: usage"
+"$SBTUNE" fleet --prometheus "$url" --selector 'job="sbagent"' >/dev/null 2>"$work/sel.err"
+sb_assert_eq "$?" 2 "fleet --selector without braces: usage"
+grep -q "label matchers in braces" "$work/sel.err" || sb_fail "bad selector: $(cat "$work/sel.err")"
+"$SBTUNE" report --prometheus "$url" --instance "127.0.0.1:$port_event" --apply \
+    --snippet "$work/snip.conf" --scoreboard /nonexistent >/dev/null 2>"$work/apply.err"
+sb_assert_eq "$?" 2 "report --prometheus --apply: usage (apply stays per host)"
 
 sb_log "done in $(($(date +%s) - start)) s"
 sb_pass
