@@ -105,6 +105,37 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *baton)
     return n;
 }
 
+/* The "data" of an answer (HTTP status code) of the API, or NULL with
+ * pr->err set.  The caller json_decref()s *root. */
+static json_t *answer(sbtune_prom_t *pr, const char *body, size_t len, long code,
+                      const char *endpoint, const char *expr, json_t **root)
+{
+    json_error_t je;
+    json_t *status, *data;
+
+    *root = json_loadb(body, len, 0, &je);
+    if (!*root || !json_is_object(*root)) {
+        snprintf(pr->err, sizeof(pr->err), "Prometheus at %s answered HTTP %ld to %s %s with"
+                 " what is not the API's JSON (%s at line %d: '%.*s')", pr->url, code,
+                 endpoint, expr, *root ? "not an object" : je.text, *root ? 1 : je.line,
+                 (int)(len < 60 ? len : 60), body);
+        json_decref(*root);
+        *root = NULL;
+        return NULL;
+    }
+    status = json_object_get(*root, "status");
+    data = json_object_get(*root, "data");
+    if (!json_is_string(status) || strcmp(json_string_value(status), "success") != 0
+        || !json_is_object(data)) {
+        json_t *e = json_object_get(*root, "error");
+        snprintf(pr->err, sizeof(pr->err), "Prometheus at %s refused %s %s (HTTP %ld): %s",
+                 pr->url, endpoint, expr, code,
+                 json_is_string(e) ? json_string_value(e) : "no \"data\" in the answer");
+        return NULL;
+    }
+    return data;
+}
+
 /* The "data" of the API's answer to GET endpoint?query=expr&params, or
  * NULL with pr->err set.  The caller json_decref()s *root. */
 static json_t *api(sbtune_prom_t *pr, const char *endpoint, const char *expr,
@@ -115,8 +146,7 @@ static json_t *api(sbtune_prom_t *pr, const char *endpoint, const char *expr,
     char *q, *u;
     long code = 0;
     CURLcode rc;
-    json_error_t je;
-    json_t *status, *data;
+    json_t *data;
 
     *root = NULL;
     if (!c) {
@@ -144,28 +174,8 @@ static json_t *api(sbtune_prom_t *pr, const char *endpoint, const char *expr,
         free(b.buf);
         return NULL;
     }
-    *root = json_loadb(b.buf ? b.buf : "", b.len, 0, &je);
-    if (!*root || !json_is_object(*root)) {
-        snprintf(pr->err, sizeof(pr->err), "Prometheus at %s answered HTTP %ld to %s %s with"
-                 " what is not the API's JSON (%s at line %d: '%.60s')", pr->url, code,
-                 endpoint, expr, *root ? "not an object" : je.text, *root ? 1 : je.line,
-                 b.buf ? b.buf : "");
-        free(b.buf);
-        json_decref(*root);
-        *root = NULL;
-        return NULL;
-    }
+    data = answer(pr, b.buf ? b.buf : "", b.len, code, endpoint, expr, root);
     free(b.buf);
-    status = json_object_get(*root, "status");
-    data = json_object_get(*root, "data");
-    if (!json_is_string(status) || strcmp(json_string_value(status), "success") != 0
-        || !json_is_object(data)) {
-        json_t *e = json_object_get(*root, "error");
-        snprintf(pr->err, sizeof(pr->err), "Prometheus at %s refused %s %s (HTTP %ld): %s",
-                 pr->url, endpoint, expr, code,
-                 json_is_string(e) ? json_string_value(e) : "no \"data\" in the answer");
-        return NULL;
-    }
     return data;
 }
 
@@ -198,6 +208,12 @@ static json_t *result_of(sbtune_prom_t *pr, json_t *data, const char *type, cons
     return res;
 }
 
+static apr_status_t json_unref(void *j)
+{
+    json_decref(j);
+    return APR_SUCCESS;
+}
+
 /* Add one answer's series to m (the same labels: the same series_t). */
 static int matrix_add(sbtune_prom_t *pr, matrix_t *m, json_t *res, const char *expr)
 {
@@ -223,6 +239,7 @@ static int matrix_add(sbtune_prom_t *pr, matrix_t *m, json_t *res, const char *e
         if (!se) {
             se = apr_array_push(m->series);
             se->metric = json_incref(metric);
+            apr_pool_cleanup_register(pr->p, se->metric, json_unref, apr_pool_cleanup_null);
             se->v = apr_palloc(pr->p, sizeof(double) * (size_t)m->n);
             for (j = 0; j < m->n; j++) {
                 se->v[j] = NAN;
@@ -230,10 +247,10 @@ static int matrix_add(sbtune_prom_t *pr, matrix_t *m, json_t *res, const char *e
         }
         for (k = 0; k < json_array_size(values); k++) {
             double ts = -1, v = sample_value(json_array_get(values, k), &ts);
-            long idx = lround((ts - (double)m->start) / (double)m->step);
+            double at = (ts - (double)m->start) / (double)m->step;
 
-            if (idx >= 0 && idx < m->n) {
-                se->v[idx] = v;
+            if (at >= -0.5 && at < m->n - 0.5) {
+                se->v[(int)(at + 0.5)] = v;
             }
         }
     }
@@ -269,6 +286,27 @@ static int matrix(sbtune_prom_t *pr, const char *expr, int64_t start, int64_t st
         done += part;
     }
     return 0;
+}
+
+int sbtune_prom_parse_range(sbtune_prom_t *pr, const char *body, size_t len, int64_t start,
+                            int64_t step, int n, int *nseries, double **values)
+{
+    json_t *root, *data = answer(pr, body, len, 200, "query_range", "(parse)", &root);
+    json_t *res = data ? result_of(pr, data, "matrix", "(parse)") : NULL;
+    matrix_t m;
+    int rc = -1;
+
+    m.start = start;
+    m.step = step;
+    m.n = n;
+    m.series = apr_array_make(pr->p, 4, sizeof(series_t));
+    if (res && matrix_add(pr, &m, res, "(parse)") == 0) {
+        *nseries = m.series->nelts;
+        *values = m.series->nelts ? APR_ARRAY_IDX(m.series, 0, series_t).v : NULL;
+        rc = 0;
+    }
+    json_decref(root);
+    return rc;
 }
 
 /* The values of m's only series (NULL when m has none). */

@@ -63,6 +63,13 @@ int sbtune_prom_read(sbtune_prom_t *pr, const char *instance, int64_t from, int6
                      apr_status_t (*cb)(void *baton, const sb_hist_minute_t *row),
                      void *baton, sbtune_prom_settings_t *set);
 
+/* An answer of /api/v1/query_range (body, len bytes) into n steps from
+ * start: *nseries series, the first's values in *values (NaN: none; from
+ * pr's pool).  Returns 0, or -1 with the message (sbtune_prom_error()).
+ * For the fuzzer (tests/fuzz/fuzz_prom.c): the parse without the HTTP. */
+int sbtune_prom_parse_range(sbtune_prom_t *pr, const char *body, size_t len, int64_t start,
+                            int64_t step, int n, int *nseries, double **values);
+
 /*
  * The settings in force for the plan: what cur, *mpm and *kat hold on
  * entry (the options: unknown <= 0, SB_MPM_UNKNOWN, NaN), else what the
