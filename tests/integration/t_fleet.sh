@@ -45,8 +45,8 @@ run()
     shift
     sb_httpd_start "fleet-$mpm" mpm="$mpm" keepalive_timeout=5 "$@"
     eval "dir_$mpm=\$SB_HTTPD_DIR"
-    sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 1 --requests 3 --gap 1.2 --gap-dist fixed --linger \
-        --seed 17 --duration 200 --drain 1 >/dev/null
+    sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 1 --requests 3 --gap 1.2 --gap-dist fixed \
+        --linger --seed 17 --duration 200 --drain 1 >/dev/null
     aport=$(_sb_pick_port) || sb_fail "no free port"
     [ "$mpm" = prefork ] || extra="--threads-per-child $SB_HTTPD_THREADS_PER_CHILD"
     # the settings it exports: those httpd was started with (the plan from
@@ -145,7 +145,8 @@ plan event
 "$SBTUNE" report --prometheus "$url" --instance "127.0.0.1:$port_prefork" $MIN \
     >"$work/prom-prefork.txt" 2>&1 || sb_fail "report --prometheus (text): exit $?"
 grep -q "^Current settings (read from the agent's series in Prometheus at $url, instance" \
-    "$work/prom-prefork.txt" || sb_fail "report --prometheus (text): $(cat "$work/prom-prefork.txt")"
+    "$work/prom-prefork.txt" ||
+    sb_fail "report --prometheus (text): $(cat "$work/prom-prefork.txt")"
 grep -q "MaxRequestWorkers 12 (sbtune_httpd_max_request_workers)" "$work/prom-prefork.txt" ||
     sb_fail "report --prometheus (text) does not name the metric: $(cat "$work/prom-prefork.txt")"
 "$SBTUNE" fleet --prometheus "$url" $MIN >"$work/fleet.txt" 2>"$work/fleet.err" ||
@@ -166,11 +167,13 @@ for mpm in prefork event; do
         peak \(.inputs.peak_conn_per_s)/s, hold \(.inputs.hold_time_s) s ->
         KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers);
         overloaded \(.overloaded) \(.overload)"')"
-    sb_log "$mpm: prometheus: $(fig "$p" '"\(.inputs.minutes) min, busy \(.inputs.busy_conn_per_s)/s,
+    sb_log "$mpm: prometheus: $(fig "$p" '"\(.inputs.minutes) min,
+        busy \(.inputs.busy_conn_per_s)/s,
         peak \(.inputs.peak_conn_per_s)/s, hold \(.inputs.hold_time_s) s ->
         KAT \(.recommendation.KeepAliveTimeout) MRW \(.recommendation.MaxRequestWorkers);
         overloaded \(.overloaded) \(.overload)"')"
-    sb_log "$mpm: the timeout, from Prometheus: $(jq -r .arithmetic "$p" | grep -i -m3 'gap\|timeout')"
+    sb_log "$mpm: the timeout, from Prometheus: $(jq -r .arithmetic "$p" |
+        grep -i -m3 'gap\|timeout')"
     sb_assert_json "$p" '.status == "ok"' "$mpm: report --prometheus plans"
     sb_assert_eq "$(fig "$p" .inputs.minutes)" "$(fig "$h" .inputs.minutes)" \
         "$mpm: minutes planned from"
