@@ -466,6 +466,20 @@ static void use_sample(agent_t *a, const sb_source_result_t *r)
     }
 }
 
+/* httpd's settings the agent was given, and the host's MemTotal, for the
+ * metrics (sbtune report --prometheus plans from them). */
+static void export_settings(agent_t *a)
+{
+    sb_metrics_settings_t set;
+    sb_hostmem_t hm;
+
+    set.max_request_workers = a->cfg.max_request_workers;
+    set.keepalive_timeout = a->cfg.keepalive_timeout;
+    set.threads_per_child = a->cfg.threads_per_child;
+    sb_metrics_set_settings(a->out.metrics, &set,
+                            sb_procmem_host(&hm) == APR_SUCCESS ? (int64_t)hm.mem_total : -1);
+}
+
 /* ------------------------------------------------------------- SIGHUP */
 
 /* Keys that cannot change while sbagent runs. */
@@ -761,6 +775,7 @@ int sbagent_daemon(const sb_config_t *cfg_in, const sb_agent_cli_t *cli, apr_poo
     a.out.pool = pool;
     a.out.json = sb_json_create(pool);
     a.out.metrics = sb_metrics_create(pool);
+    export_settings(&a);
     apr_pool_create(&a.out.render_pool, pool);
     a.est = sb_estimator_create(pool, on_second, &a.out);
     clients_init(&a.clients, pool);

@@ -17,6 +17,7 @@
 #define P SB_PROG_PLAN
 #define R SB_PROG_REPORT
 #define Y SB_PROG_APPLY
+#define F SB_PROG_FLEET
 #define C SB_CF_CMDLINE
 
 const sb_config_opt_t sb_config_options[] = {
@@ -83,9 +84,10 @@ const sb_config_opt_t sb_config_options[] = {
       "seconds a client holds a slot: its requests, the gaps, the final keep-alive wait", C },
     { "active_time", SB_CT_DOUBLE, P, OFF(active_time), "", 0, 86400, NULL, "S",
       "instead of --hold-time: seconds of requests and gaps; hold = this + the timeout", C },
-    { "keepalive_timeout", SB_CT_DOUBLE, T | P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
+    { "keepalive_timeout", SB_CT_DOUBLE, A | T | P | R, OFF(keepalive_timeout), "", 0, 86400, NULL,
       "S", "KeepAliveTimeout in force, s (0: KeepAlive Off; plan: default 5; report: default"
-      " discovered from httpd; sbtop: named in the capacity line, default unknown)", C },
+      " discovered from httpd; sbtop: named in the capacity line, default unknown; sbagent:"
+      " exported as sbtune_httpd_keepalive_timeout_seconds)", C },
     { "service_time", SB_CT_DOUBLE, P, OFF(service_time), "", 0, 86400, NULL, "S",
       "service time per request, s (sizes the event MPM and KeepAlive Off)", C },
     { "requests_per_conn", SB_CT_DOUBLE, P, OFF(requests_per_conn), "", 1, 1e6, NULL, "N",
@@ -93,17 +95,17 @@ const sb_config_opt_t sb_config_options[] = {
     { "mpm", SB_CT_ENUM, P | R | Y, OFF(mpm), "", 0, 0, "prefork|worker|event", "MPM",
       "httpd's MPM (plan: default prefork; report: discovered through APACHECTL -V;"
       " apply: from mod_status, else APACHECTL -V)", 0 },
-    { "threads_per_child", SB_CT_INT, P | R, OFF(threads_per_child), "", 1, 100000, NULL, "T",
+    { "threads_per_child", SB_CT_INT, A | P | R, OFF(threads_per_child), "", 1, 100000, NULL, "T",
       "worker/event ThreadsPerChild (plan: default 25; report: the current one, default"
-      " discovered)", C },
+      " discovered; sbagent: exported as sbtune_httpd_threads_per_child)", C },
     { "async_factor", SB_CT_DOUBLE, P, OFF(async_factor), "2", 0, 1000, NULL, "F",
       "event AsyncRequestWorkerFactor", C },
     { "server_limit_headroom", SB_CT_DOUBLE, P, OFF(server_limit_headroom), "0.25", 0, 10,
       NULL, "F", "spare ServerLimit for gracefully finishing processes, share (at least 1)",
       C },
-    { "spike_factor", SB_CT_DOUBLE, P | R, OFF(spike_factor), "2.5", 1, 100, NULL, "F",
+    { "spike_factor", SB_CT_DOUBLE, P | R | F, OFF(spike_factor), "2.5", 1, 100, NULL, "F",
       "worst spike / busy-period mean: the design rate is F x the busiest-hour mean", 0 },
-    { "target_wait", SB_CT_PROB, P | R, OFF(target_wait), "0.01", 1e-9, 0.5, NULL, "P",
+    { "target_wait", SB_CT_PROB, P | R | F, OFF(target_wait), "0.01", 1e-9, 0.5, NULL, "P",
       "chance a new client may wait in the accept queue: 0.01 or 1%", 0 },
     { "min_keepalive_timeout", SB_CT_INT, P, OFF(min_keepalive_timeout), "1", 1, 86400, NULL,
       "K", "shortest KeepAliveTimeout the memory cap may impose, s", C },
@@ -127,24 +129,33 @@ const sb_config_opt_t sb_config_options[] = {
       "N", "ServerLimit in force (default httpd's: 256 prefork, 16 worker/event)", C },
     { "current_thread_limit", SB_CT_INT, P, OFF(current_thread_limit), "", 1, 100000, NULL,
       "N", "ThreadLimit in force (default httpd's: 64)", C },
-    { "format", SB_CT_ENUM, P | R, OFF(format), "text", 0, 0, "text|json|apache", "FORMAT",
-      "output format; apache (report only): the snippet --apply would write", C },
+    { "format", SB_CT_ENUM, P | R | F, OFF(format), "text", 0, 0, "text|json|apache", "FORMAT",
+      "output format; apache (report only): the snippet --apply would write; fleet: text"
+      " or json", C },
     /* sbtune report */
-    { "window_days", SB_CT_DOUBLE, R, OFF(window_days), "7", 0.001, 3650, NULL, "DAYS",
+    { "window_days", SB_CT_DOUBLE, R | F, OFF(window_days), "7", 0.001, 3650, NULL, "DAYS",
       "history window to plan from", 0 },
-    { "max_request_workers", SB_CT_INT, T | R, OFF(max_request_workers), "", 1, 1000000, NULL,
+    { "max_request_workers", SB_CT_INT, A | T | R, OFF(max_request_workers), "", 1, 1000000, NULL,
       "N", "the current MaxRequestWorkers (report: default discovered from httpd;"
-      " sbtop: default from mod_status for prefork, else all slots)", C },
+      " sbtop: default from mod_status for prefork, else all slots; sbagent: exported as"
+      " sbtune_httpd_max_request_workers)", C },
     { "server_limit", SB_CT_INT, R, OFF(server_limit), "", 1, 200000, NULL, "N",
       "the current ServerLimit (default: discovered from httpd)", C },
     { "thread_limit", SB_CT_INT, R, OFF(thread_limit), "", 1, 100000, NULL, "N",
       "the current ThreadLimit (worker, event; default: discovered from httpd)", C },
-    { "min_minutes", SB_CT_INT, R, OFF(min_minutes), "60", 1, 1000000, NULL, "N",
+    { "min_minutes", SB_CT_INT, R | F, OFF(min_minutes), "60", 1, 1000000, NULL, "N",
       "minutes of history needed", 0 },
-    { "min_conns", SB_CT_INT, R, OFF(min_conns), "100", 1, 1000000000, NULL, "N",
+    { "min_conns", SB_CT_INT, R | F, OFF(min_conns), "100", 1, 1000000000, NULL, "N",
       "connections with a request count needed", 0 },
-    { "min_gaps", SB_CT_INT, R, OFF(min_gaps), "100", 1, 1000000000, NULL, "N",
+    { "min_gaps", SB_CT_INT, R | F, OFF(min_gaps), "100", 1, 1000000000, NULL, "N",
       "keep-alive gaps needed", 0 },
+    { "prometheus", SB_CT_STRING, R | F, OFF(prometheus), "", 0, 0, NULL, "URL",
+      "plan from a Prometheus server's HTTP API (http://host:9090) instead of --history", C },
+    { "instance", SB_CT_STRING, R, OFF(instance), "", 0, 0, NULL, "HOST:PORT",
+      "with --prometheus: the agent's instance label", C },
+    { "selector", SB_CT_STRING, R | F, OFF(selector), "{job=\"sbagent\"}", 0, 0, NULL,
+      "{LABEL=\"VALUE\",...}", "with --prometheus: the label matchers of the agents' series",
+      C },
     { "apply", SB_CT_BOOL, R, OFF(apply), "false", 0, 1, NULL, NULL,
       "apply the recommendation (after the hysteresis) to the running httpd", C },
     { "threshold", SB_CT_DOUBLE, R, OFF(threshold), "10", 0, 1000, NULL, "PCT",

@@ -23,8 +23,9 @@
 #define SB_PROG_PLAN   0x04     /* sbtune plan */
 #define SB_PROG_REPORT 0x08     /* sbtune report */
 #define SB_PROG_APPLY  0x10     /* sbtune apply */
-#define SB_PROG_TUNE   (SB_PROG_PLAN | SB_PROG_REPORT | SB_PROG_APPLY)
-#define SB_PROG_ALL    0x1f
+#define SB_PROG_FLEET  0x20     /* sbtune fleet */
+#define SB_PROG_TUNE   (SB_PROG_PLAN | SB_PROG_REPORT | SB_PROG_APPLY | SB_PROG_FLEET)
+#define SB_PROG_ALL    0x3f
 
 /* sb_config_opt_t.flags */
 #define SB_CF_CMDLINE  0x1      /* a command-line option only, not a YAML key */
@@ -83,6 +84,7 @@ typedef struct {
     int slots, current_max_request_workers, current_server_limit, current_thread_limit;
     const char *format;
     double window_days;
+    const char *prometheus, *instance, *selector; /* sbtune report/fleet --prometheus */
     int max_request_workers, server_limit, thread_limit;
     /* sbagent's and sbtop's own command-line options */
     int count;                  /* sbagent --count; -1 unset (daemon) */

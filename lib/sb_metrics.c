@@ -5,21 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <apr_strings.h>
+#include "sb_hist.h"
 #include "sb_metrics.h"
 
-const double sb_metrics_buckets[] = {
-    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, INFINITY
-};
-const int sb_metrics_nbuckets = (int)(sizeof(sb_metrics_buckets) / sizeof(sb_metrics_buckets[0]));
-
-#define NB ((int)(sizeof(sb_metrics_buckets) / sizeof(sb_metrics_buckets[0])))
 #define MAX_CLIENTS 64
-
-typedef struct {
-    uint64_t bucket[NB];        /* cumulative counts per upper bound */
-    double sum;
-    uint64_t count;
-} histo_t;
+/* The *_max60s gauges: the highest of the last RING closed seconds. */
+#define RING 60
 
 struct sb_metrics {
     apr_pool_t *pool;
@@ -40,7 +31,13 @@ struct sb_metrics {
     double kbytes_total;
     uint64_t seconds_total;
     uint64_t gap_seconds_total;
-    histo_t hist[SB_OBS_N];
+    sb_hist_t hist[SB_OBS_N];   /* since the agent started, sb_hist's buckets */
+    double ring_conn[RING], ring_busy[RING], ring_lq[RING];
+    double ring_obs_min[SB_OBS_N][RING], ring_obs_max[SB_OBS_N][RING]; /* per second */
+    unsigned ring_n;            /* seconds folded in (the ring's next slot: % RING) */
+    int64_t pss_per_worker;     /* of the last second with a PSS; -1 unknown */
+    int64_t mem_total;          /* -1 unknown */
+    sb_metrics_settings_t set;
     int nclients;
     char clients[MAX_CLIENTS][64];
     double client_slots[MAX_CLIENTS];
@@ -51,6 +48,10 @@ sb_metrics_t *sb_metrics_create(apr_pool_t *p)
     sb_metrics_t *m = apr_pcalloc(p, sizeof(*m));
     m->pool = p;
     m->generation = -1;
+    m->pss_per_worker = -1;
+    m->mem_total = -1;
+    m->set.max_request_workers = m->set.threads_per_child = -1;
+    m->set.keepalive_timeout = NAN;
     return m;
 }
 
@@ -70,9 +71,67 @@ void sb_metrics_set_up(sb_metrics_t *m, int up, sb_source_kind_t source)
     m->source = source;
 }
 
+void sb_metrics_set_settings(sb_metrics_t *m, const sb_metrics_settings_t *set,
+                             int64_t mem_total)
+{
+    m->set = *set;
+    m->mem_total = mem_total;
+}
+
+/* The last RING seconds' arrivals, busy slots and accept queue (NaN: not
+ * measured that second). */
+static void ring_add(sb_metrics_t *m, const sb_second_t *s)
+{
+    unsigned k = m->ring_n++ % RING;
+
+    int i, j;
+
+    m->ring_conn[k] = s->conn_per_s;
+    m->ring_busy[k] = s->busy_max;
+    m->ring_lq[k] = s->listen_queue_max;
+    for (i = 0; i < SB_OBS_N; i++) {
+        double lo = NAN, hi = NAN;
+        for (j = 0; j < s->obs[i].n; j++) {
+            double v = s->obs[i].v[j] < 0 ? 0 : s->obs[i].v[j];
+            lo = v >= lo ? lo : v;
+            hi = v <= hi ? hi : v;
+        }
+        m->ring_obs_min[i][k] = lo;
+        m->ring_obs_max[i][k] = hi;
+    }
+}
+
+/* The lowest of the ring's measured values; NaN when none. */
+static double ring_min(const sb_metrics_t *m, const double *ring)
+{
+    unsigned n = m->ring_n < RING ? m->ring_n : RING, i;
+    double min = NAN;
+
+    for (i = 0; i < n; i++) {
+        if (!isnan(ring[i]) && !(ring[i] >= min)) {
+            min = ring[i];
+        }
+    }
+    return min;
+}
+
+/* The highest of the ring's measured values; NaN when none. */
+static double ring_max(const sb_metrics_t *m, const double *ring)
+{
+    unsigned n = m->ring_n < RING ? m->ring_n : RING, i;
+    double max = NAN;
+
+    for (i = 0; i < n; i++) {
+        if (!isnan(ring[i]) && !(ring[i] <= max)) {
+            max = ring[i];
+        }
+    }
+    return max;
+}
+
 void sb_metrics_update(sb_metrics_t *m, const sb_second_t *s)
 {
-    int i, k, b;
+    int i, k;
 
     m->seconds_total++;
     if (s->gap) {
@@ -100,17 +159,15 @@ void sb_metrics_update(sb_metrics_t *m, const sb_second_t *s)
     if (!isnan(s->kbytes_per_s)) {
         m->kbytes_total += s->kbytes_per_s;
     }
+    ring_add(m, s);
+    if (s->pss_total_bytes >= 0 && s->slots_total > 0 && !isnan(s->open_mean)
+        && s->slots_total - s->open_mean >= 1) {
+        /* as the minute rows of the history (lib/sb_rollup.c) */
+        m->pss_per_worker = (int64_t)(s->pss_total_bytes / (s->slots_total - s->open_mean));
+    }
     for (i = 0; i < SB_OBS_N; i++) {
-        histo_t *h = &m->hist[i];
         for (k = 0; k < s->obs[i].n; k++) {
-            double v = s->obs[i].v[k];
-            for (b = 0; b < NB; b++) {
-                if (v <= sb_metrics_buckets[b]) {
-                    h->bucket[b]++;
-                }
-            }
-            h->sum += v;
-            h->count++;
+            sb_hist_add(&m->hist[i], s->obs[i].v[k]);
         }
     }
 }
@@ -208,6 +265,8 @@ static const struct {
       "Idle gaps on keep-alive connections that ended with another request." },
     { SB_OBS_KA_CLOSE, "sbtune_keepalive_close_idle_seconds",
       "Idle periods on keep-alive connections that ended with a close." },
+    { SB_OBS_REQ_PER_CONN, "sbtune_connection_requests",
+      "Requests served on a connection, counted when it closed." },
     { SB_OBS_SERVICE, "sbtune_request_service_seconds",
       "Service time of requests (start to end of the request)." },
     { SB_OBS_HOLD, "sbtune_connection_hold_seconds",
@@ -216,12 +275,61 @@ static const struct {
       "A connection's life in the kernel, handshake to first close (eBPF source)." },
 };
 
+/*
+ * A histogram in sb_hist's buckets (the history's: 4 per doubling from
+ * 2^-10 to 2^12), so that sbtune reads from Prometheus the same
+ * distribution the history stores.  Bucket i of sb_hist is [lo, hi): the
+ * count at le="hi" is of the values below hi (a value equal to a bound
+ * counts in the bucket above it).  The bounds print with 17 digits: they
+ * parse back to the exact edges.
+ */
+static void histogram(out_t *o, const char *name, const char *help, const sb_hist_t *h)
+{
+    uint64_t cum = 0;
+    int b;
+
+    head(o, name, "histogram", help);
+    for (b = 0; b + 1 < SB_HIST_NBUCKETS; b++) {
+        cum += h->bucket[b];
+        outf(o, "%s_bucket{le=\"%.17g\"} %llu\n", name, sb_hist_edge(b + 1),
+             (unsigned long long)cum);
+    }
+    outf(o, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.17g\n%s_count %llu\n", name,
+         (unsigned long long)h->count, name, h->sum, name, (unsigned long long)h->count);
+}
+
+/* The settings httpd runs with, as far as the agent was told (options
+ * max_request_workers, keepalive_timeout, threads_per_child), and the
+ * host's memory. */
+static void settings(out_t *o, const sb_metrics_t *m)
+{
+    const sb_metrics_settings_t *set = &m->set;
+
+    if (set->max_request_workers > 0) {
+        gauge(o, "sbtune_httpd_max_request_workers",
+              "MaxRequestWorkers httpd runs with (sbagent's max_request_workers).",
+              set->max_request_workers);
+    }
+    if (!isnan(set->keepalive_timeout)) {
+        gauge(o, "sbtune_httpd_keepalive_timeout_seconds",
+              "KeepAliveTimeout httpd runs with, 0 for KeepAlive Off (keepalive_timeout).",
+              set->keepalive_timeout);
+    }
+    if (set->threads_per_child > 0) {
+        gauge(o, "sbtune_httpd_threads_per_child",
+              "ThreadsPerChild httpd runs with (threads_per_child).", set->threads_per_child);
+    }
+    if (m->mem_total > 0) {
+        gauge(o, "sbtune_host_memory_total_bytes", "MemTotal of the host.",
+              (double)m->mem_total);
+    }
+}
+
 const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_pool_t *p)
 {
     out_t o = { p, NULL, 0, 4096 };
     const sb_second_t *s = &m->last;
     apr_size_t i;
-    int b;
 
     o.buf = apr_palloc(p, o.cap);
     o.buf[0] = '\0';
@@ -245,6 +353,7 @@ const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_poo
         gauge(&o, "sbtune_httpd_thread_limit", "ThreadLimit (worker slots per process).",
               m->thread_limit);
     }
+    settings(&o, m);
     counter(&o, "sbtune_seconds_total", "Seconds the agent has closed.", (double)m->seconds_total);
     counter(&o, "sbtune_gap_seconds_total", "Seconds without any sample of httpd.",
             (double)m->gap_seconds_total);
@@ -300,6 +409,20 @@ const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_poo
         gauge(&o, "sbtune_listen_queue_length",
               "Clients waiting in the accept queues, most in the last second.",
               s->listen_queue_max);
+        gauge(&o, "sbtune_connections_per_second_max60s",
+              "Highest sbtune_connections_per_second of the last 60 measured seconds.",
+              ring_max(m, m->ring_conn));
+        gauge(&o, "sbtune_busy_slots_max60s",
+              "Highest sbtune_busy_slots_max of the last 60 measured seconds.",
+              ring_max(m, m->ring_busy));
+        gauge(&o, "sbtune_listen_queue_length_max60s",
+              "Highest sbtune_listen_queue_length of the last 60 measured seconds.",
+              ring_max(m, m->ring_lq));
+        if (m->pss_per_worker >= 0) {
+            gauge(&o, "sbtune_pss_per_worker_bytes",
+                  "httpd's PSS divided by its slots with a process (not open).",
+                  (double)m->pss_per_worker);
+        }
         if (s->pss_total_bytes >= 0) {
             gauge(&o, "sbtune_httpd_pss_bytes",
                   "Proportional set size of httpd's processes together.",
@@ -311,20 +434,15 @@ const char *sb_metrics_render(const sb_metrics_t *m, int export_clients, apr_poo
         }
     }
     for (i = 0; i < sizeof(histos) / sizeof(histos[0]); i++) {
-        const histo_t *h = &m->hist[histos[i].kind];
-        head(&o, histos[i].name, "histogram", histos[i].help);
-        for (b = 0; b < NB; b++) {
-            if (isinf(sb_metrics_buckets[b])) {
-                outf(&o, "%s_bucket{le=\"+Inf\"} %llu\n", histos[i].name,
-                     (unsigned long long)h->bucket[b]);
-            }
-            else {
-                outf(&o, "%s_bucket{le=\"%g\"} %llu\n", histos[i].name, sb_metrics_buckets[b],
-                     (unsigned long long)h->bucket[b]);
-            }
-        }
-        outf(&o, "%s_sum %.17g\n%s_count %llu\n", histos[i].name, h->sum, histos[i].name,
-             (unsigned long long)h->count);
+        sb_obs_kind_t k = histos[i].kind;
+        histogram(&o, histos[i].name, histos[i].help, &m->hist[k]);
+        /* Prometheus keeps no extremes; sbtune reads them from these */
+        gauge(&o, apr_pstrcat(p, histos[i].name, "_min60s", NULL),
+              "Smallest value the histogram counted in the last 60 measured seconds.",
+              ring_min(m, m->ring_obs_min[k]));
+        gauge(&o, apr_pstrcat(p, histos[i].name, "_max60s", NULL),
+              "Largest value the histogram counted in the last 60 measured seconds.",
+              ring_max(m, m->ring_obs_max[k]));
     }
     if (export_clients && m->nclients > 0) {
         int c;

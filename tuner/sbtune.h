@@ -54,6 +54,10 @@ int sbtune_plan_main(int argc, char **argv, apr_pool_t *p);
  * exit code. */
 int sbtune_report_main(int argc, char **argv, apr_pool_t *p);
 
+/* "sbtune fleet ...": the plan of every agent a Prometheus server
+ * scrapes, one line each.  Returns an exit code. */
+int sbtune_fleet_main(int argc, char **argv, apr_pool_t *p);
+
 /* The directives of a sizing as JSON (key as for sb_json values), its
  * model figures as JSON, and the directives as indented text lines. */
 void sbtune_json_sizing(sb_json_t *j, const char *key, sb_mpm_t mpm,

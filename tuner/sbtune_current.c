@@ -376,6 +376,9 @@ void sbtune_current_print(FILE *out, const sbtune_current_t *sc, sb_mpm_t mpm,
         fprintf(out, "Current settings (discovered through '%s': %d configuration file%s):\n",
                 sc->command, sc->hc->nfiles, sc->hc->nfiles == 1 ? "" : "s");
     }
+    else if (sc->status && strcmp(sc->status, "prometheus") == 0) {
+        fprintf(out, "Current settings (%s):\n", sc->reason);
+    }
     else {
         fprintf(out, "Current settings (not discovered: %s):\n", sc->reason);
     }

@@ -29,10 +29,12 @@
 #include "sbtune.h"
 #include "sbtune_apply.h"
 #include "sbtune_current.h"
+#include "sbtune_prom.h"
 
 static void usage(FILE *out)
 {
     fprintf(out, "Usage: sbtune report --history FILE [OPTION]...\n"
+            "       sbtune report --prometheus URL --instance HOST:PORT [OPTION]...\n"
             "       sbtune report --history FILE --apply --snippet PATH"
             " (--scoreboard PATH | --status-url URL) [OPTION]...\n"
             "The KeepAliveTimeout / MaxRequestWorkers plan from the agent's history; with\n"
@@ -45,7 +47,8 @@ static void usage(FILE *out)
             " threshold, or already in force),\n10 changed and verified, 11 recommendation"
             " only (a spike, the minimum interval,\n--dry-run), 4 and 5 as above (nothing"
             " applied; 5 is silent with --cron unless\nhttpd is overloaded), and apply's 1,"
-            " 3, 12, 13, 14, 15.  See sbtune(8).\n");
+            " 3, 12, 13, 14, 15.  With --prometheus also 6 (Prometheus unreachable or\nits"
+            " answer unusable) and 7 (no agent's series for --instance).  See sbtune(8).\n");
 }
 
 static const sbtune_cmd_t report_cmd = { "report", SB_PROG_REPORT, usage };
@@ -83,6 +86,8 @@ static apr_status_t change_cb(void *baton, const sb_hist_change_t *row)
 /* One report: the options, what the history says, the plan. */
 typedef struct {
     const char *history;
+    const char *prometheus, *instance, *selector; /* --prometheus instead of --history */
+    const char *where;          /* the history file, or Prometheus and the instance */
     int json, apache, apply, cron, dry_run, minor;
     double window_days, kat;    /* kat: NaN unknown */
     int64_t memory;
@@ -332,6 +337,12 @@ static int flow_from_options(flow_t *f, const sb_config_t *o, apr_pool_t *p)
         return SBTUNE_EXIT_USAGE;
     }
     f->history = *o->history ? o->history : NULL;
+    f->prometheus = *o->prometheus ? o->prometheus : NULL;
+    f->instance = *o->instance ? o->instance : NULL;
+    f->selector = o->selector;
+    f->where = f->prometheus ? apr_psprintf(p, "Prometheus at %s, instance %s", f->prometheus,
+                                            f->instance ? f->instance : "?")
+                             : f->history;
     f->window_days = o->window_days;
     f->cfg.mpm = SB_MPM_UNKNOWN;  /* discovered when not given */
     if (*o->mpm) {
@@ -375,8 +386,16 @@ static int report_usage(const char *msg)
 /* The options that go together.  Returns -1 to go on, or an exit code. */
 static int check_flow(const flow_t *f)
 {
-    if (!f->history) {
-        return report_usage("--history FILE is required");
+    if (!f->history == !f->prometheus) {
+        return report_usage("either --history FILE or --prometheus URL is required");
+    }
+    if (!f->prometheus != !f->instance) {
+        return report_usage(f->instance ? "--instance goes with --prometheus"
+                            : "--prometheus needs --instance HOST:PORT (see 'sbtune fleet')");
+    }
+    if (f->prometheus && (f->apply || f->apache)) {
+        return report_usage("--apply and --format apache plan from the host's --history:"
+                            " apply stays per host");
     }
     if (f->apply && (!f->ao.snippet || (!f->ao.scoreboard && !f->ao.status_url))) {
         return report_usage("--apply needs --snippet PATH and --scoreboard PATH"
@@ -428,6 +447,52 @@ static int read_history(flow_t *f, apr_pool_t *p)
     }
     sb_model_history_inputs(f->mins.mh, &f->cfg, &f->in);
     sb_history_close(h);
+    return 0;
+}
+
+/* The window's minutes and the settings from Prometheus (sbtune_prom.h).
+ * Returns 0, or the exit code with the message out. */
+static int read_prometheus(flow_t *f, apr_pool_t *p)
+{
+    char err[512];
+    sbtune_prom_settings_t set;
+    sbtune_prom_t *pr = sbtune_prom_create(f->prometheus, f->selector, err, sizeof(err), p);
+    int64_t now = (int64_t)apr_time_sec(f->now);
+    int rc;
+
+    if (!pr) {
+        return report_usage(err);
+    }
+    f->mins.mh = sb_model_history_create(p);
+    rc = sbtune_prom_read(pr, f->instance, now - (int64_t)(f->window_days * 86400), now,
+                          minute_cb, &f->mins, &set);
+    if (rc != 0) {
+        fprintf(stderr, "sbtune report: %s\n", sbtune_prom_error(pr));
+        return rc;
+    }
+    sb_model_history_inputs(f->mins.mh, &f->cfg, &f->in);
+    memset(&f->src, 0, sizeof(f->src));
+    f->src.status = "prometheus";
+    f->src.command = "";
+    f->src.reason = apr_psprintf(p, "read from the agent's series in %s", f->where);
+    f->src.conflicts = apr_pstrdup(p, "");
+    if (sbtune_prom_current(&set, &f->cfg.mpm, &f->cur, &f->kat, f->src.src,
+                            &f->src.mpm_src) != 0) {
+        fprintf(stderr, "sbtune report: %s exports no sbtune_httpd_info (the agent never read"
+                " httpd): give --mpm\n", f->where);
+        return SBTUNE_EXIT_NODATA;
+    }
+    if (f->cur.threads_per_child > 0) {
+        f->cfg.threads_per_child = f->cur.threads_per_child;
+    }
+    f->in.keepalive = f->kat > 0;
+    if (f->kat > 0) {
+        f->in.kat = f->kat;
+    }
+    if (f->memory < 0) {
+        f->memory = set.mem_total;
+    }
+    f->in.mem_total_bytes = f->memory;
     return 0;
 }
 
@@ -497,7 +562,13 @@ static void print_report_json(const flow_t *f, apr_pool_t *p)
 
     sb_json_object_begin(j, NULL);
     sb_json_string(j, "mode", "report");
-    sb_json_string(j, "history", f->history);
+    if (f->prometheus) {
+        sb_json_string(j, "prometheus", f->prometheus);
+        sb_json_string(j, "instance", f->instance);
+    }
+    else {
+        sb_json_string(j, "history", f->history);
+    }
     sb_json_string(j, "status", plan->status == SB_MODEL_OK ? "ok"
                    : plan->status == SB_MODEL_NODATA ? "no_data" : "no_fit");
     if (plan->status == SB_MODEL_NODATA) {
@@ -548,7 +619,7 @@ static void print_report_text(const flow_t *f, apr_pool_t *p)
 
     if (plan->status == SB_MODEL_NODATA) {
         printf("sbtune report: no recommendation from %d minute(s) of history in %s:\n%s\n",
-               f->in.minutes, f->history, plan->missing);
+               f->in.minutes, f->where, plan->missing);
         sbtune_current_print(stdout, &f->src, f->cfg.mpm, &f->cur, f->kat);
         return;
     }
@@ -579,10 +650,17 @@ int sbtune_report_main(int argc, char **argv, apr_pool_t *p)
         || (rc = flow_from_options(f, &o, p)) >= 0 || (rc = check_flow(f)) >= 0) {
         return rc;
     }
-    if (read_history(f, p) != 0) {
+    if (f->prometheus) {
+        if ((rc = read_prometheus(f, p)) != 0) {
+            return rc;
+        }
+    }
+    else if (read_history(f, p) != 0) {
         return SBTUNE_EXIT_FAILURE;
     }
-    current_settings(f, p);
+    else {
+        current_settings(f, p);
+    }
     f->plan = apr_pcalloc(p, sizeof(*f->plan));
     sb_model_plan(&f->cfg, &f->in, &f->cur, f->plan);
     if (f->plan->status == SB_MODEL_EINVAL) {

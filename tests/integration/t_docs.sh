@@ -21,7 +21,7 @@ check()
 }
 
 check "$top_srcdir/man/sbagent.8" "$top_builddir/agent/sbagent"
-for cmd in plan report apply; do
+for cmd in plan report apply fleet; do
     check "$top_srcdir/man/sbtune.8" "$top_builddir/tuner/sbtune" "$cmd"
 done
 
