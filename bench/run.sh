@@ -3,10 +3,12 @@
 #
 #   bench/run.sh [--agent-seconds N] [--iterations N] [--kernel-seconds N]
 #
-# 1. event 16x64 (ServerLimit 16, ThreadLimit 64) and 2. prefork 256
-#    (ServerLimit 256), one after the other: bench/bench_sources alternates
-#    one shm sample and one mod_status scrape of the same httpd and prints
-#    wall and CPU per call, the httpd CPU each scrape costs, and the ratios.
+# 1. event 16x64 (ServerLimit 16, ThreadLimit 64), event 64x256 (16,384
+#    slots, at most 1000 iterations) and 2. prefork 256 (ServerLimit 256),
+#    one after the other: bench/bench_sources alternates one shm sample, a
+#    mod_status scrape, a bare memcpy of the segment and a scrape, on the
+#    same httpd, and prints wall and CPU per call, the httpd CPU each scrape
+#    costs, and the ratios (shm/memcpy, status/shm).
 # 3. sbagent at its default rates (10 Hz shm, 2 Hz kernel) for N seconds
 #    (default 60) against the prefork httpd under a light load from
 #    tests/loadgen: the agent's CPU share (utime+stime delta / wall) and its
@@ -107,6 +109,16 @@ sb_httpd_start bench-event mpm=event server_limit=16 thread_limit=64 \
     threads_per_child=64 max_workers=1024 start_servers=2 min_spare=64 \
     max_spare=192
 bench_one "event 16x64"
+sb_httpd_stop
+
+# 16,384 slots (5.3 MiB): fewer pairs, a scrape of this page takes ms
+sb_httpd_start bench-event64 mpm=event server_limit=64 thread_limit=256 \
+    threads_per_child=256 max_workers=16384 start_servers=2 min_spare=256 \
+    max_spare=768
+iterations_saved=$iterations
+iterations=$(( iterations > 1000 ? 1000 : iterations ))
+bench_one "event 64x256"
+iterations=$iterations_saved
 sb_httpd_stop
 
 sb_httpd_start bench-prefork mpm=prefork server_limit=256 max_workers=256 \
