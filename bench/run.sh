@@ -18,6 +18,10 @@
 #    KeepAlive Off prefork httpd at 100 and 2,000 new connections/s: their
 #    CPU and max RSS, bpf/diag, httpd's CPU and the BPF program's own
 #    kernel-side cost (issue 9).
+# 5. bench/bench_sbtop.sh --seconds N --server-limit 64 (default 20; 0
+#    leaves it out): sbtop's CPU share on 4,096 slots, interactive and batch.
+# 6. sbtune report over a synthetic 7-day per-second history written by
+#    bench/bench_history (604,800 second rows): wall, CPU and max RSS.
 #
 # Plain text on stdout, one figure per line; harness messages ('# ...') on
 # stderr. Nothing is asserted: the machine is noisy, the ratios are what
@@ -33,6 +37,7 @@
 agent_seconds=60
 iterations=5000
 kernel_seconds=30
+sbtop_seconds=20
 
 bench_usage()
 {
@@ -41,6 +46,8 @@ bench_usage()
     echo "  --iterations N     shm/status pairs per httpd (default 5000)"
     echo "  --kernel-seconds N window per rate of bench_kernel_source.sh, bpf vs"
     echo "                     sock_diag (default 30; 0: left out)"
+    echo "  --sbtop-seconds N  window of bench_sbtop.sh on 4,096 slots (default 20;"
+    echo "                     0: left out)"
 }
 
 while [ $# -gt 0 ]; do
@@ -51,6 +58,8 @@ while [ $# -gt 0 ]; do
         --iterations=*) iterations=${1#*=}; shift ;;
         --kernel-seconds) kernel_seconds=${2:-}; shift 2 || break ;;
         --kernel-seconds=*) kernel_seconds=${1#*=}; shift ;;
+        --sbtop-seconds) sbtop_seconds=${2:-}; shift 2 || break ;;
+        --sbtop-seconds=*) sbtop_seconds=${1#*=}; shift ;;
         -h | --help) bench_usage; exit 0 ;;
         *) bench_usage >&2; exit 2 ;;
     esac
@@ -71,6 +80,12 @@ if ! [[ $kernel_seconds =~ ^[0-9]+$ ]] ||
     exit 2
 fi
 
+if ! [[ $sbtop_seconds =~ ^[0-9]+$ ]] ||
+    { [ "$sbtop_seconds" -ne 0 ] && { [ "$sbtop_seconds" -lt 5 ] || [ "$sbtop_seconds" -gt 600 ]; }; }; then
+    echo "$0: --sbtop-seconds takes 0 or 5..600 seconds, not '$sbtop_seconds'" >&2
+    exit 2
+fi
+
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 SB_TEST_NAME=bench  # read by tests/harness.sh
@@ -78,9 +93,12 @@ export SB_TEST_NAME
 . "$top_srcdir/tests/harness.sh"
 
 BENCH_SOURCES=${BENCH_SOURCES:-$top_builddir/bench/bench_sources}
+BENCH_HISTORY=${BENCH_HISTORY:-$top_builddir/bench/bench_history}
 SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
+SBTOP=${SBTOP:-$top_builddir/tui/sbtop}
+SBTUNE=${SBTUNE:-$top_builddir/tuner/sbtune}
 LOADGEN=${LOADGEN:-$top_builddir/tests/loadgen}
-for b in "$BENCH_SOURCES" "$SBAGENT" "$LOADGEN"; do
+for b in "$BENCH_SOURCES" "$BENCH_HISTORY" "$SBAGENT" "$SBTUNE" "$LOADGEN"; do
     [ -x "$b" ] || sb_fail "$b not built (make bench builds everything it needs)"
 done
 command -v awk >/dev/null || sb_fail "awk not found"
@@ -197,6 +215,29 @@ BEGIN {
     printf "%s: agent/httpd CPU %.2fx; agent %.2f %% CPU and %.1f MiB max RSS at 10 Hz shm + 2 Hz kernel for %d s\n", L, (h > 0 ? a / h : 0), 100 * a / wall, hwm / 1024, s
 }'
 
+# ---------------------------------------------------------------- 6
+# sbtune report over a synthetic 7-day history (bench/bench_history: one
+# row per second, 604,800, and the 10,080 minute rows a report reads); the
+# current settings are given, so nothing is discovered from an httpd.
+report_bench()
+{
+    local db=$work/history-7d.sqlite out rc
+    out=$("$BENCH_HISTORY" --out "$db" --days 7 --seed 7) || sb_fail "bench_history failed"
+    echo "report: $out; file $(du -m "$db" | awk '{print $1}') MiB"
+    command -v /usr/bin/time >/dev/null || { echo "report: /usr/bin/time not found (apt-get install time)"; return; }
+    for run in 1 2; do
+        /usr/bin/time -f "%e %U %S %M" -o "$work/report.time" "$SBTUNE" report --history "$db" \
+            --mpm prefork --max-request-workers 256 --server-limit 256 \
+            --keepalive-timeout 5 --memory 4294967296 >"$work/report.out" 2>&1
+        rc=$?
+        read -r e u s m <"$work/report.time"
+        echo "report: sbtune report over 7 days (run $run, exit $rc): $e s wall," \
+            "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') s CPU, max RSS" \
+            "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }') MiB"
+    done
+    grep -m 3 -iE "recommend|KeepAliveTimeout|MaxRequestWorkers" "$work/report.out" | sed 's/^/report: | /'
+}
+
 # ---------------------------------------------------------------- 4
 if [ "$kernel_seconds" -gt 0 ]; then
     sb_httpd_stop
@@ -204,4 +245,14 @@ if [ "$kernel_seconds" -gt 0 ]; then
         bash "$top_srcdir/bench/bench_kernel_source.sh" --seconds "$kernel_seconds" ||
         sb_fail "bench/bench_kernel_source.sh failed"
 fi
+
+# ---------------------------------------------------------------- 5
+if [ "$sbtop_seconds" -gt 0 ]; then
+    sb_httpd_stop
+    SBTOP=$SBTOP LOADGEN=$LOADGEN top_srcdir=$top_srcdir top_builddir=$top_builddir \
+        bash "$top_srcdir/bench/bench_sbtop.sh" --seconds "$sbtop_seconds" --server-limit 64 ||
+        sb_fail "bench/bench_sbtop.sh failed"
+fi
+
+report_bench
 exit 0
