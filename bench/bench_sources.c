@@ -485,7 +485,7 @@ typedef struct {
     char err[512];
 } sources_t;
 
-enum { CALL_SHM = 0, CALL_STATUS = 1, CALL_MEMCPY = 2 };
+enum { CALL_SHM = 0, CALL_STATUS = 1, CALL_MEMCPY = 2, CALL_NOP = 3 };
 
 /* The physical limit of a sample (issue #12): a bare memcpy of the same
  * segment, from a read-only mapping of the same object, made here. */
@@ -538,6 +538,9 @@ static apr_status_t one_call(sources_t *src, int status, apr_pool_t *p,
         __asm__ volatile("" : : "r"(src->dst) : "memory");
         rv = APR_SUCCESS;
     }
+    else if (status == CALL_NOP) {
+        rv = APR_SUCCESS;       /* what the measuring itself costs */
+    }
     else {
         rv = sb_shm_sample(src->shm, p, &smp);
     }
@@ -586,8 +589,8 @@ static void sleep_us(double us)
 static int run(const bench_cli_t *cli, apr_pool_t *pool)
 {
     sources_t src;
-    series_t shm, st, mc, shm_hot, mc_hot;
-    summary_t shm_w, shm_c, st_w, st_c, mc_w, hot_w, mch_w;
+    series_t shm, st, mc, shm_hot, mc_hot, nop;
+    summary_t shm_w, shm_c, st_w, st_c, mc_w, hot_w, mch_w, nop_w;
     proc_set_t *before, *after;
     cpu_delta_t idle, loop;
     apr_pool_t *iter;
@@ -668,9 +671,11 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
     /* and back to back, caches warm: the limit of the copy itself */
     series_init(&shm_hot, cli->iterations, pool);
     series_init(&mc_hot, cli->iterations, pool);
+    series_init(&nop, cli->iterations, pool);
     for (i = 0; i < cli->iterations; i++) {
         if ((rv = one_call(&src, CALL_SHM, iter, &shm_hot, i)) != APR_SUCCESS
-            || (rv = one_call(&src, CALL_MEMCPY, iter, &mc_hot, i)) != APR_SUCCESS) {
+            || (rv = one_call(&src, CALL_MEMCPY, iter, &mc_hot, i)) != APR_SUCCESS
+            || (rv = one_call(&src, CALL_NOP, iter, &nop, i)) != APR_SUCCESS) {
             fprintf(stderr, "bench_sources: back to back %ld: %s\n", i, src.err);
             sb_shm_close(src.shm);
             return 1;
@@ -683,6 +688,7 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
     mc_w = summarize(mc.wall, mc.n);
     hot_w = summarize(shm_hot.wall, shm_hot.n);
     mch_w = summarize(mc_hot.wall, mc_hot.n);
+    nop_w = summarize(nop.wall, nop.n);
 
     shm_c = summarize(shm.cpu, shm.n);
     st_c = summarize(st.cpu, st.n);
@@ -718,6 +724,12 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
            "memcpy p50 %.2f us, mean %.2f us; shm/memcpy %.1fx (p50) warm\n", lab,
            cli->iterations, hot_w.p50, hot_w.mean, mch_w.p50, mch_w.mean,
            ratio(hot_w.p50, mch_w.p50));
+    /* every call above includes two clock_gettime of each clock and two
+     * getrusage: an empty call shows how much of a figure that is */
+    printf("%s: an empty measured call: p50 %.2f us (in every figure above); less that, "
+           "shm/memcpy %.1fx (p50) each after a scrape, %.1fx warm\n", lab, nop_w.p50,
+           ratio(shm_w.p50 - nop_w.p50, mc_w.p50 - nop_w.p50),
+           ratio(hot_w.p50 - nop_w.p50, mch_w.p50 - nop_w.p50));
     printf("%s: status/shm: wall %.1fx mean, %.1fx p50, %.1fx p99; CPU %.1fx mean",
            lab, ratio(st_w.mean, shm_w.mean), ratio(st_w.p50, shm_w.p50),
            ratio(st_w.p99, shm_w.p99), ratio(st_c.mean, shm_c.mean));

@@ -795,22 +795,23 @@ static inline void decode_worker(sb_worker_t *w, const char *rec, int i, int j,
     copy_str(w->protocol, sizeof(w->protocol), ws->protocol, sizeof(ws->protocol));
 }
 
-static void decode_process(sb_process_t *sp, const char *rec, int i)
+/* One process record at rec into sp (each field read once; no copy to
+ * the stack first: reading back a copy just made stalls on the store). */
+static inline void decode_process(sb_process_t *sp, const char *rec, int i)
 {
-    process_score ps;
+    const process_score *ps = (const process_score *)rec;
 
-    memcpy(&ps, rec, sizeof(ps));   /* one read of the live record */
     sp->slot = i;
-    sp->pid = ps.pid;
-    sp->generation = ps.generation;
-    sp->quiescing = ps.quiescing != 0;
-    sp->not_accepting = ps.not_accepting != 0;
-    sp->connections = ps.connections;
-    sp->write_completion = ps.write_completion;
-    sp->lingering_close = ps.lingering_close;
-    sp->keep_alive = ps.keep_alive;
-    sp->suspended = ps.suspended;
-    sp->wait_io = ps.wait_io;
+    sp->pid = ps->pid;
+    sp->generation = ps->generation;
+    sp->quiescing = ps->quiescing != 0;
+    sp->not_accepting = ps->not_accepting != 0;
+    sp->connections = ps->connections;
+    sp->write_completion = ps->write_completion;
+    sp->lingering_close = ps->lingering_close;
+    sp->keep_alive = ps->keep_alive;
+    sp->suspended = ps->suspended;
+    sp->wait_io = ps->wait_io;
 }
 
 /* Decode the usable area at area (a copy, or the mapping under the guard)
