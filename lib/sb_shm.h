@@ -11,7 +11,10 @@
  * "truncated"), not a crash.  The guard installs a process-wide SIGBUS
  * handler at the first attach; it only catches faults inside a mapping the
  * faulting thread is decoding, and hands any other SIGBUS to the handler
- * installed before it (or the default action).
+ * installed before it (or the default action).  A program with a SIGBUS
+ * handler of its own installs it before the first sb_shm_open(): one
+ * installed after replaces the guard, and a truncation during a decode
+ * would then reach it.
  *
  * Trusted only when it is httpd's: a regular object not writable by every
  * user, laid out as this build's scoreboard.h says, naming live processes

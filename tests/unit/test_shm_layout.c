@@ -376,23 +376,37 @@ START_TEST(truncated_during_the_decode_is_caught_not_sigbus)
 }
 END_TEST
 
-/* A SIGBUS outside the scoreboard's mapping is not swallowed by the
- * guard: a child that faults on a truncated file of its own dies of it. */
-START_TEST(other_sigbus_is_not_caught)
+static void prior_bus_handler(int sig)
 {
-    apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
+    (void)sig;
+    _exit(7);
+}
+
+/* A SIGBUS outside the scoreboard's mapping is not swallowed by the
+ * guard: a child that faults on a truncated file of its own dies of it,
+ * or, with a handler installed before the first attach (as sbtop does),
+ * runs that handler; a truncation during a decode is still caught. */
+static void other_sigbus(int prior)
+{
+    apr_shm_t *shm = make_segment(1, 64, sb_shm_layout_size(1, 64));
     sb_shm_t *h;
     sb_sample_t *s;
-    int status;
+    int status, fd;
     pid_t c;
 
+    if (prior) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = prior_bus_handler;
+        sigemptyset(&sa.sa_mask);
+        ck_assert_int_eq(sigaction(SIGBUS, &sa, NULL), 0);
+    }
     ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
     ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);   /* handler installed */
     c = fork();
     ck_assert_int_ge(c, 0);
     if (c == 0) {
         char fn[300];
-        int fd;
         volatile char *m;
         snprintf(fn, sizeof(fn), "%s.bus", path);
         fd = open(fn, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -408,10 +422,35 @@ START_TEST(other_sigbus_is_not_caught)
         _exit(0);
     }
     ck_assert_int_eq(waitpid(c, &status, 0), c);
-    ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
-                  "the child was not killed by SIGBUS (status %#x)", (unsigned)status);
+    if (prior) {
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+                      "the prior handler did not run (status %#x)", (unsigned)status);
+    }
+    else {
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+                      "the child was not killed by SIGBUS (status %#x)", (unsigned)status);
+    }
+    /* and the guard still catches a fault inside the mapping */
+    fd = object_fd(h);
+    truncate_fd = fd;
+    sb_shm_set_test_hook(truncate_now);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    sb_shm_set_test_hook(NULL);
+    ck_assert_msg(strstr(sb_shm_error(h), "truncated"), "%s", sb_shm_error(h));
+    close(fd);
     sb_shm_close(h);
     apr_shm_destroy(shm);
+}
+
+START_TEST(other_sigbus_is_not_caught)
+{
+    other_sigbus(0);
+}
+END_TEST
+
+START_TEST(other_sigbus_goes_to_the_prior_handler)
+{
+    other_sigbus(1);
 }
 END_TEST
 
@@ -680,6 +719,7 @@ int main(void)
     tcase_add_test(tc, descriptor_and_mapping_are_read_only);
     tcase_add_test(tc, truncated_during_the_decode_is_caught_not_sigbus);
     tcase_add_test(tc, other_sigbus_is_not_caught);
+    tcase_add_test(tc, other_sigbus_goes_to_the_prior_handler);
     tcase_add_test(tc, segment_without_live_process_is_not_running);
     tcase_add_test(tc, parent_killed_while_attached_is_not_running);
     tcase_add_test(tc, object_of_another_user_is_refused);
