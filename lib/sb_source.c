@@ -98,7 +98,12 @@ struct sb_source {
 
     /* httpd's processes */
     pid_t parent;
-    apr_time_t next_mem;
+    apr_time_t next_mem;        /* MemAvailable, and the earliest PSS read */
+    apr_time_t next_pss;        /* the latest PSS read while the processes stay */
+    int have_procs_sig;         /* procs_sig is known (a scoreboard sample) */
+    uint64_t procs_sig;         /* httpd's process slots and pids, last sample */
+    uint64_t pss_sig;           /* ... at the last PSS read */
+    int64_t pss;                /* the last PSS read, -1 unknown */
     int memory_denied;
 };
 
@@ -166,6 +171,7 @@ int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_
     o->kernel_hz = cfg->kernel_hz;
     o->httpd_pidfile = cfg->httpd_pidfile;
     o->memory_interval = 5;
+    o->memory_steady_interval = 60;
     return 0;
 }
 
@@ -326,7 +332,8 @@ sb_source_t *sb_source_create(const sb_source_opts_t *o, sb_estimator_t *est,
     s->baton = baton;
     apr_pool_create(&s->kview_pool, p);
     s->next_shm = s->next_shm_try = s->next_status = now;
-    s->next_kernel = s->next_kernel_open = s->next_mem = now;
+    s->next_kernel = s->next_kernel_open = s->next_mem = s->next_pss = now;
+    s->pss = -1;
     sb_source_reconfigure(s, o);
     return s;
 }
@@ -553,7 +560,31 @@ static void find_parent(sb_source_t *s, const sb_sample_t *smp)
     }
 }
 
-static void sample_memory(sb_source_t *s, apr_pool_t *p)
+int sb_source_pss_due(apr_time_t now, apr_time_t next_pss, int have_sig, uint64_t sig,
+                      uint64_t last_sig)
+{
+    return !have_sig || sig != last_sig || now >= next_pss;
+}
+
+/* The scoreboard's process slots and their pids: PSS changes with them. */
+static uint64_t procs_signature(const sb_sample_t *smp)
+{
+    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
+    int i;
+
+    for (i = 0; i < smp->nprocs; i++) {
+        if (smp->procs[i].pid > 0) {
+            h = (h ^ (uint64_t)(unsigned)i) * 1099511628211ULL;
+            h = (h ^ (uint64_t)(unsigned)smp->procs[i].pid) * 1099511628211ULL;
+        }
+    }
+    return h;
+}
+
+/* MemAvailable each time; the PSS of httpd's processes (one smaps_rollup
+ * per process, which walks its page tables) only when read_pss, else the
+ * last one read. */
+static void sample_memory(sb_source_t *s, apr_pool_t *p, int read_pss)
 {
     sb_hostmem_t hm;
     int64_t pss = -1, avail = -1;
@@ -563,6 +594,12 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
 
     if (sb_procmem_host(&hm) == APR_SUCCESS) {
         avail = (int64_t)hm.mem_available;
+    }
+    if (!read_pss) {
+        if (s->est) {
+            sb_estimator_set_memory(s->est, s->pss, avail);
+        }
+        return;
     }
     if (s->parent > 0 && sb_procmem_children(s->parent, p, &kids, &n) == APR_SUCCESS) {
         apr_status_t rv = sb_procmem_read(s->parent, &pm);
@@ -587,6 +624,7 @@ static void sample_memory(sb_source_t *s, apr_pool_t *p)
             pss = -1;
         }
     }
+    s->pss = pss;
     if (s->est) {
         sb_estimator_set_memory(s->est, pss, avail);
     }
@@ -880,6 +918,10 @@ static void use_sample(sb_source_t *s, const sb_source_result_t *r)
     }
     s->ka_from_kernel = !(smp->source == SB_SOURCE_SHM
                           && sb_mpm_slot_holds_keepalive(smp->server.mpm_id));
+    s->have_procs_sig = smp->procs != NULL && smp->nprocs > 0;
+    if (s->have_procs_sig) {
+        s->procs_sig = procs_signature(smp);
+    }
     if (s->est) {
         sb_estimator_add_sample(s->est, smp, r->events);
     }
@@ -906,8 +948,20 @@ apr_time_t sb_source_poll(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_sour
         sample_bpf(s, now);
     }
     if (s->o.memory_interval > 0 && now >= s->next_mem) {
+        /* PSS moves when httpd's processes come and go (they share their
+         * pages differently) and slowly in between: it is read again when
+         * the scoreboard's processes changed, else every
+         * memory_steady_interval */
+        int read_pss = sb_source_pss_due(now, s->next_pss, s->have_procs_sig, s->procs_sig,
+                                         s->pss_sig);
         s->next_mem = now + (apr_interval_time_t)(s->o.memory_interval * APR_USEC_PER_SEC);
-        sample_memory(s, p);
+        if (read_pss) {
+            double steady = s->o.memory_steady_interval > s->o.memory_interval
+                            ? s->o.memory_steady_interval : s->o.memory_interval;
+            s->next_pss = now + (apr_interval_time_t)(steady * APR_USEC_PER_SEC);
+            s->pss_sig = s->procs_sig;
+        }
+        sample_memory(s, p, read_pss);
     }
     if (s->est) {
         sb_estimator_tick(s->est, apr_time_now(), apr_time_from_msec(200));
