@@ -727,16 +727,16 @@ static int segment_replaced(const sb_shm_t *h, const struct stat *fst)
     return st.st_ino != h->object_ino || st.st_dev != h->object_dev;
 }
 
-/* Copy a field of up to srclen chars that may lack its NUL into dst. */
-static inline void copy_str(char *dst, apr_size_t dstlen, const char *src, apr_size_t srclen)
-{
-    apr_size_t max = srclen < dstlen - 1 ? srclen : dstlen - 1;
-    const char *nul = memchr(src, '\0', max);
-    apr_size_t n = nul ? (apr_size_t)(nul - src) : max;
-
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
+/* Copy the char array field src, which httpd does not NUL-terminate when
+ * it is full, into the array dst as a string: all of it (or as much as dst
+ * holds) in one copy of a constant size, no scan for its NUL, then a NUL
+ * at the end; a shorter string ends at its own NUL as before. */
+#define COPY_FIELD(dst, src) \
+    do { \
+        enum { n_ = sizeof(src) < sizeof(dst) - 1 ? sizeof(src) : sizeof(dst) - 1 }; \
+        memcpy((dst), (src), n_); \
+        (dst)[n_] = '\0'; \
+    } while (0)
 
 /* What a decode sums over every slot: mod_status counts the counters of
  * dead slots too. */
@@ -785,14 +785,14 @@ static inline void decode_worker(sb_worker_t *w, const char *rec, int i, int j,
         t->stamped += w->last_used != 0;
     }
     if (ws->client64[0]) {
-        copy_str(w->client, sizeof(w->client), ws->client64, sizeof(ws->client64));
+        COPY_FIELD(w->client, ws->client64);
     }
     else {
-        copy_str(w->client, sizeof(w->client), ws->client, sizeof(ws->client));
+        COPY_FIELD(w->client, ws->client);
     }
-    copy_str(w->vhost, sizeof(w->vhost), ws->vhost, sizeof(ws->vhost));
-    copy_str(w->request, sizeof(w->request), ws->request, sizeof(ws->request));
-    copy_str(w->protocol, sizeof(w->protocol), ws->protocol, sizeof(ws->protocol));
+    COPY_FIELD(w->vhost, ws->vhost);
+    COPY_FIELD(w->request, ws->request);
+    COPY_FIELD(w->protocol, ws->protocol);
 }
 
 /* One process record at rec into sp (each field read once; no copy to
