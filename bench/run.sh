@@ -123,9 +123,11 @@ bench_one()
         --iterations "$iterations" || sb_fail "$label: bench_sources failed"
 }
 
+# all 16 processes started: every slot is live, so a sample copies every
+# slot's strings (the worst case for the decode)
 sb_httpd_start bench-event mpm=event server_limit=16 thread_limit=64 \
-    threads_per_child=64 max_workers=1024 start_servers=2 min_spare=64 \
-    max_spare=192
+    threads_per_child=64 max_workers=1024 start_servers=16 min_spare=64 \
+    max_spare=1024 ready_timeout=60
 bench_one "event 16x64"
 sb_httpd_stop
 
