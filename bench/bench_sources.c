@@ -586,10 +586,36 @@ static void sleep_us(double us)
     }
 }
 
+/* n shm samples, memcpys and empty calls back to back (caches warm): their
+ * wall times into shm_w, mc_w, nop_w.  Returns 0, or 1 after a message. */
+static int run_warm(sources_t *src, long n, apr_pool_t *iter, apr_pool_t *pool,
+                    summary_t *shm_w, summary_t *mc_w, summary_t *nop_w)
+{
+    series_t shm, mc, nop;
+    apr_status_t rv;
+    long i;
+
+    series_init(&shm, n, pool);
+    series_init(&mc, n, pool);
+    series_init(&nop, n, pool);
+    for (i = 0; i < n; i++) {
+        if ((rv = one_call(src, CALL_SHM, iter, &shm, i)) != APR_SUCCESS
+            || (rv = one_call(src, CALL_MEMCPY, iter, &mc, i)) != APR_SUCCESS
+            || (rv = one_call(src, CALL_NOP, iter, &nop, i)) != APR_SUCCESS) {
+            fprintf(stderr, "bench_sources: back to back %ld: %s\n", i, src->err);
+            return 1;
+        }
+    }
+    *shm_w = summarize(shm.wall, shm.n);
+    *mc_w = summarize(mc.wall, mc.n);
+    *nop_w = summarize(nop.wall, nop.n);
+    return 0;
+}
+
 static int run(const bench_cli_t *cli, apr_pool_t *pool)
 {
     sources_t src;
-    series_t shm, st, mc, shm_hot, mc_hot, nop;
+    series_t shm, st, mc;
     summary_t shm_w, shm_c, st_w, st_c, mc_w, hot_w, mch_w, nop_w;
     proc_set_t *before, *after;
     cpu_delta_t idle, loop;
@@ -669,26 +695,15 @@ static int run(const bench_cli_t *cli, apr_pool_t *pool)
         }
     }
     /* and back to back, caches warm: the limit of the copy itself */
-    series_init(&shm_hot, cli->iterations, pool);
-    series_init(&mc_hot, cli->iterations, pool);
-    series_init(&nop, cli->iterations, pool);
-    for (i = 0; i < cli->iterations; i++) {
-        if ((rv = one_call(&src, CALL_SHM, iter, &shm_hot, i)) != APR_SUCCESS
-            || (rv = one_call(&src, CALL_MEMCPY, iter, &mc_hot, i)) != APR_SUCCESS
-            || (rv = one_call(&src, CALL_NOP, iter, &nop, i)) != APR_SUCCESS) {
-            fprintf(stderr, "bench_sources: back to back %ld: %s\n", i, src.err);
-            sb_shm_close(src.shm);
-            return 1;
-        }
+    if (run_warm(&src, cli->iterations, iter, pool, &hot_w, &mch_w, &nop_w) != 0) {
+        sb_shm_close(src.shm);
+        return 1;
     }
     seglen = src.seglen;
     sb_shm_close(src.shm);
     munmap((void *)src.seg, src.seglen + 8);
     free(src.dst - 8);
     mc_w = summarize(mc.wall, mc.n);
-    hot_w = summarize(shm_hot.wall, shm_hot.n);
-    mch_w = summarize(mc_hot.wall, mc_hot.n);
-    nop_w = summarize(nop.wall, nop.n);
 
     shm_c = summarize(shm.cpu, shm.n);
     st_c = summarize(st.cpu, st.n);
