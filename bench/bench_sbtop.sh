@@ -1,10 +1,11 @@
 #!/bin/bash
 # bench/bench_sbtop.sh: sbtop's CPU share on a 1,024-slot scoreboard.
 #
-#   bench/bench_sbtop.sh [--seconds N]
+#   bench/bench_sbtop.sh [--seconds N] [--server-limit N]
 #
-# Starts an event httpd with ServerLimit 16 x ThreadLimit 64 (1,024 worker
-# slots, all of them started) through tests/harness.sh, puts a light load
+# Starts an event httpd with ServerLimit 16 (or --server-limit N, up to 64:
+# 64 x 64 = 4,096 slots) x ThreadLimit 64 (1,024 worker slots, all of them
+# started) through tests/harness.sh, puts a light load
 # on it with tests/loadgen (10 new connections/s, 2 requests each), and
 # runs sbtop for N seconds (default 40) at its defaults (1 s refresh, shm
 # sampled at 10 Hz, kernel at 2 Hz), twice, side by side:
@@ -19,11 +20,14 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 seconds=40
+server_limit=16
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=${2:-}; shift 2 || break ;;
         --seconds=*) seconds=${1#*=}; shift ;;
-        -h | --help) echo "Usage: $0 [--seconds N]"; exit 0 ;;
+        --server-limit) server_limit=${2:-}; shift 2 || break ;;
+        --server-limit=*) server_limit=${1#*=}; shift ;;
+        -h | --help) echo "Usage: $0 [--seconds N] [--server-limit N]"; exit 0 ;;
         *) echo "$0: unknown argument '$1'" >&2; exit 2 ;;
     esac
 done
@@ -31,6 +35,11 @@ done
     echo "$0: --seconds takes 5 to 600" >&2
     exit 2
 }
+[[ $server_limit =~ ^[0-9]+$ ]] && [ "$server_limit" -ge 1 ] && [ "$server_limit" -le 64 ] || {
+    echo "$0: --server-limit takes 1 to 64" >&2
+    exit 2
+}
+slots=$((server_limit * 64))
 
 SB_TEST_NAME=bench_sbtop
 . "${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}/tests/harness.sh"
@@ -64,17 +73,17 @@ measure()
     c1=$(cpu_ticks "$pid") || sb_fail "$label: sbtop exited during the window"
     w1=${EPOCHREALTIME//[!0-9]/}
     wall=$((w1 - w0))
-    awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v w="$wall" -v l="$label" \
-        'BEGIN { printf "%-34s cpu %.2f s over %.1f s wall: %.2f %% of a core\n", l, c / hz, w / 1e6, 100 * c / hz / (w / 1e6) }'
+    awk -v c=$((c1 - c0)) -v hz="$CLK_TCK" -v w="$wall" -v l="$label" -v n="$slots" \
+        'BEGIN { printf "sbtop %d slots, %-32s cpu %.2f s over %.1f s wall: %.2f %% of a core\n", n, l, c / hz, w / 1e6, 100 * c / hz / (w / 1e6) }'
 }
 
-sb_httpd_start bench-sbtop mpm=event server_limit=16 thread_limit=64 \
-    threads_per_child=64 max_workers=1024 start_servers=16 min_spare=64 \
-    max_spare=1024 ready_timeout=30
+sb_httpd_start bench-sbtop mpm=event server_limit=$server_limit thread_limit=64 \
+    threads_per_child=64 max_workers=$slots start_servers=$server_limit min_spare=64 \
+    max_spare=$slots ready_timeout=60
 sb_bg "$LOADGEN" --url "$SB_HTTPD_URL/" --rate 10 --requests 2 --gap 0.1 --close \
     --seed 5 --duration $((2 * seconds + 20)) --drain 2 >/dev/null 2>&1
 
-echo "sbtop on event, ServerLimit 16 x ThreadLimit 64 = 1024 slots, loadgen 10 conn/s"
+echo "sbtop on event, ServerLimit $server_limit x ThreadLimit 64 = $slots slots, loadgen 10 conn/s"
 
 # 1. interactive in tmux
 tmux new-session -d -s "$session" -x 120 -y 40 \

@@ -3,10 +3,12 @@
 #
 #   bench/run.sh [--agent-seconds N] [--iterations N] [--kernel-seconds N]
 #
-# 1. event 16x64 (ServerLimit 16, ThreadLimit 64) and 2. prefork 256
-#    (ServerLimit 256), one after the other: bench/bench_sources alternates
-#    one shm sample and one mod_status scrape of the same httpd and prints
-#    wall and CPU per call, the httpd CPU each scrape costs, and the ratios.
+# 1. event 16x64 (ServerLimit 16, ThreadLimit 64), event 64x256 (16,384
+#    slots, at most 1000 iterations) and 2. prefork 256 (ServerLimit 256),
+#    one after the other: bench/bench_sources alternates one shm sample, a
+#    mod_status scrape, a bare memcpy of the segment and a scrape, on the
+#    same httpd, and prints wall and CPU per call, the httpd CPU each scrape
+#    costs, and the ratios (shm/memcpy, status/shm).
 # 3. sbagent at its default rates (10 Hz shm, 2 Hz kernel) for N seconds
 #    (default 60) against the prefork httpd under a light load from
 #    tests/loadgen: the agent's CPU share (utime+stime delta / wall) and its
@@ -16,6 +18,10 @@
 #    KeepAlive Off prefork httpd at 100 and 2,000 new connections/s: their
 #    CPU and max RSS, bpf/diag, httpd's CPU and the BPF program's own
 #    kernel-side cost (issue 9).
+# 5. bench/bench_sbtop.sh --seconds N --server-limit 64 (default 20; 0
+#    leaves it out): sbtop's CPU share on 4,096 slots, interactive and batch.
+# 6. sbtune report over a synthetic 7-day per-second history written by
+#    bench/bench_history (604,800 second rows): wall, CPU and max RSS.
 #
 # Plain text on stdout, one figure per line; harness messages ('# ...') on
 # stderr. Nothing is asserted: the machine is noisy, the ratios are what
@@ -31,6 +37,7 @@
 agent_seconds=60
 iterations=5000
 kernel_seconds=30
+sbtop_seconds=20
 
 bench_usage()
 {
@@ -39,6 +46,8 @@ bench_usage()
     echo "  --iterations N     shm/status pairs per httpd (default 5000)"
     echo "  --kernel-seconds N window per rate of bench_kernel_source.sh, bpf vs"
     echo "                     sock_diag (default 30; 0: left out)"
+    echo "  --sbtop-seconds N  window of bench_sbtop.sh on 4,096 slots (default 20;"
+    echo "                     0: left out)"
 }
 
 while [ $# -gt 0 ]; do
@@ -49,6 +58,8 @@ while [ $# -gt 0 ]; do
         --iterations=*) iterations=${1#*=}; shift ;;
         --kernel-seconds) kernel_seconds=${2:-}; shift 2 || break ;;
         --kernel-seconds=*) kernel_seconds=${1#*=}; shift ;;
+        --sbtop-seconds) sbtop_seconds=${2:-}; shift 2 || break ;;
+        --sbtop-seconds=*) sbtop_seconds=${1#*=}; shift ;;
         -h | --help) bench_usage; exit 0 ;;
         *) bench_usage >&2; exit 2 ;;
     esac
@@ -69,6 +80,12 @@ if ! [[ $kernel_seconds =~ ^[0-9]+$ ]] ||
     exit 2
 fi
 
+if ! [[ $sbtop_seconds =~ ^[0-9]+$ ]] ||
+    { [ "$sbtop_seconds" -ne 0 ] && { [ "$sbtop_seconds" -lt 5 ] || [ "$sbtop_seconds" -gt 600 ]; }; }; then
+    echo "$0: --sbtop-seconds takes 0 or 5..600 seconds, not '$sbtop_seconds'" >&2
+    exit 2
+fi
+
 top_srcdir=$(cd "${top_srcdir:-$(dirname "$0")/..}" && pwd)
 top_builddir=$(cd "${top_builddir:-$top_srcdir}" && pwd)
 SB_TEST_NAME=bench  # read by tests/harness.sh
@@ -76,9 +93,12 @@ export SB_TEST_NAME
 . "$top_srcdir/tests/harness.sh"
 
 BENCH_SOURCES=${BENCH_SOURCES:-$top_builddir/bench/bench_sources}
+BENCH_HISTORY=${BENCH_HISTORY:-$top_builddir/bench/bench_history}
 SBAGENT=${SBAGENT:-$top_builddir/agent/sbagent}
+SBTOP=${SBTOP:-$top_builddir/tui/sbtop}
+SBTUNE=${SBTUNE:-$top_builddir/tuner/sbtune}
 LOADGEN=${LOADGEN:-$top_builddir/tests/loadgen}
-for b in "$BENCH_SOURCES" "$SBAGENT" "$LOADGEN"; do
+for b in "$BENCH_SOURCES" "$BENCH_HISTORY" "$SBAGENT" "$SBTUNE" "$LOADGEN"; do
     [ -x "$b" ] || sb_fail "$b not built (make bench builds everything it needs)"
 done
 command -v awk >/dev/null || sb_fail "awk not found"
@@ -103,10 +123,22 @@ bench_one()
         --iterations "$iterations" || sb_fail "$label: bench_sources failed"
 }
 
+# all 16 processes started: every slot is live, so a sample copies every
+# slot's strings (the worst case for the decode)
 sb_httpd_start bench-event mpm=event server_limit=16 thread_limit=64 \
-    threads_per_child=64 max_workers=1024 start_servers=2 min_spare=64 \
-    max_spare=192
+    threads_per_child=64 max_workers=1024 start_servers=16 min_spare=64 \
+    max_spare=1024 ready_timeout=60
 bench_one "event 16x64"
+sb_httpd_stop
+
+# 16,384 slots (5.3 MiB): fewer pairs, a scrape of this page takes ms
+sb_httpd_start bench-event64 mpm=event server_limit=64 thread_limit=256 \
+    threads_per_child=256 max_workers=16384 start_servers=2 min_spare=256 \
+    max_spare=768
+iterations_saved=$iterations
+iterations=$(( iterations > 1000 ? 1000 : iterations ))
+bench_one "event 64x256"
+iterations=$iterations_saved
 sb_httpd_stop
 
 sb_httpd_start bench-prefork mpm=prefork server_limit=256 max_workers=256 \
@@ -185,6 +217,32 @@ BEGIN {
     printf "%s: agent/httpd CPU %.2fx; agent %.2f %% CPU and %.1f MiB max RSS at 10 Hz shm + 2 Hz kernel for %d s\n", L, (h > 0 ? a / h : 0), 100 * a / wall, hwm / 1024, s
 }'
 
+# ---------------------------------------------------------------- 6
+# sbtune report over a synthetic 7-day history (bench/bench_history: one
+# row per second, 604,800, and the 10,080 minute rows a report reads); the
+# current settings are given and discovery is off (--apachectl /bin/false):
+# the time is the history's, not apache2ctl's. Exit 4 is "does not fit in
+# memory": the synthetic load is larger than 256 slots.
+report_bench()
+{
+    local db=$work/history-7d.sqlite out rc
+    out=$("$BENCH_HISTORY" --out "$db" --days 7 --seed 7) || sb_fail "bench_history failed"
+    echo "report: $out; file $(du -m "$db" | awk '{print $1}') MiB"
+    command -v /usr/bin/time >/dev/null || { echo "report: /usr/bin/time not found (apt-get install time)"; return; }
+    for run in 1 2; do
+        /usr/bin/time -f "%e %U %S %M" -o "$work/report.time" "$SBTUNE" report --history "$db" \
+            --mpm prefork --max-request-workers 256 --server-limit 256 \
+            --keepalive-timeout 5 --memory 4294967296 --apachectl /bin/false \
+            >"$work/report.out" 2>&1
+        rc=$?
+        read -r e u s m <<<"$(tail -n 1 "$work/report.time")"
+        echo "report: sbtune report over 7 days (run $run, exit $rc): $e s wall," \
+            "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }') s CPU, max RSS" \
+            "$(awk -v m="$m" 'BEGIN { printf "%.1f", m / 1024 }') MiB"
+    done
+    grep -m 2 -E "minutes of history|^Recommendation" "$work/report.out" | sed 's/^/report: | /'
+}
+
 # ---------------------------------------------------------------- 4
 if [ "$kernel_seconds" -gt 0 ]; then
     sb_httpd_stop
@@ -192,4 +250,14 @@ if [ "$kernel_seconds" -gt 0 ]; then
         bash "$top_srcdir/bench/bench_kernel_source.sh" --seconds "$kernel_seconds" ||
         sb_fail "bench/bench_kernel_source.sh failed"
 fi
+
+# ---------------------------------------------------------------- 5
+if [ "$sbtop_seconds" -gt 0 ]; then
+    sb_httpd_stop
+    SBTOP=$SBTOP LOADGEN=$LOADGEN top_srcdir=$top_srcdir top_builddir=$top_builddir \
+        bash "$top_srcdir/bench/bench_sbtop.sh" --seconds "$sbtop_seconds" --server-limit 64 ||
+        sb_fail "bench/bench_sbtop.sh failed"
+fi
+
+report_bench
 exit 0

@@ -60,30 +60,11 @@ void sb_sample_count(sb_sample_t *s)
     for (i = 0; i < s->nworkers; i++) {
         const sb_worker_t *w = &s->workers[i];
         const sb_process_t *ps = NULL;
-        sb_slot_state_t st = w->state;
 
-        if (st >= SB_SLOT_NSTATES) {
-            continue;
-        }
-        s->slots[st]++;
         if (s->procs && w->proc >= 0 && w->proc < s->nprocs) {
             ps = &s->procs[w->proc];
-            /* mod_status counts only live, non-quiescing children */
-            if (ps->quiescing || ps->pid == 0) {
-                continue;
-            }
         }
-        if (st == SB_SLOT_READY) {
-            if (!ps || ps->generation == s->server.generation) {
-                s->idle++;
-            }
-        }
-        else if (st == SB_SLOT_GRACEFUL) {
-            s->graceful_busy++;
-        }
-        else if (sb_slot_table[st].busy) {
-            s->busy++;
-        }
+        sb_sample_count_one(s, w->state, ps);
     }
 }
 

@@ -128,6 +128,33 @@ sb_sample_t *sb_sample_copy(const sb_sample_t *s, apr_pool_t *p);
  * quiescing count; idle counts ready slots of the current generation. */
 void sb_sample_count(sb_sample_t *s);
 
+/* What sb_sample_count() adds for one slot in state st of process ps
+ * (NULL: not known), for a source that counts while it decodes (the
+ * counters zeroed first). */
+static inline void sb_sample_count_one(sb_sample_t *s, sb_slot_state_t st,
+                                       const sb_process_t *ps)
+{
+    if (st >= SB_SLOT_NSTATES) {
+        return;
+    }
+    s->slots[st]++;
+    /* mod_status counts only live, non-quiescing children */
+    if (ps && (ps->quiescing || ps->pid == 0)) {
+        return;
+    }
+    if (st == SB_SLOT_READY) {
+        if (!ps || ps->generation == s->server.generation) {
+            s->idle++;
+        }
+    }
+    else if (st == SB_SLOT_GRACEFUL) {
+        s->graceful_busy++;
+    }
+    else if (sb_slot_table[st].busy) {
+        s->busy++;
+    }
+}
+
 const char *sb_source_name(sb_source_kind_t src);
 
 #endif

@@ -8,11 +8,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
@@ -61,7 +65,9 @@ struct sb_shm {
     char *path;                 /* ScoreBoardFile as given (absolute) */
     int fd;                     /* the object, opened read-only; -1 none */
     apr_size_t size;            /* usable size (after APR's size header) */
-    char *copy;                 /* per-sample copy of the segment */
+    char *copy;                 /* attach: the global and process records (pread) */
+    const char *map;            /* the object mapped PROT_READ, MAP_SHARED; NULL none */
+    apr_size_t map_len;         /* SB_APR_HEADER + size */
     char object[256];           /* the POSIX shm object APR names for path */
     dev_t object_dev;
     ino_t object_ino;
@@ -202,6 +208,133 @@ static int maps_object(pid_t pid, dev_t dev, ino_t ino)
     return found;
 }
 
+/* ------------------------------------------------------------------
+ * The mapping and its guard.
+ *
+ * Each sample decodes the object through a PROT_READ, MAP_SHARED mapping
+ * of the O_RDONLY descriptor: the kernel refuses PROT_WRITE on it (even
+ * through mprotect), so nothing here can write httpd's scoreboard.  An
+ * object truncated under us would make a read past its new end SIGBUS:
+ * the size is checked with fstat() before each sample, and the decode runs
+ * under a SIGBUS handler that jumps back out only for a fault inside the
+ * mapping this thread is reading (a thread-local guard: sbtop samples from
+ * a second thread).  Any other SIGBUS goes to the handler that was there
+ * before, or kills the process as it would have without us.
+ */
+typedef struct {
+    const char *lo, *hi;        /* the mapping being read */
+    sigjmp_buf jb;
+} sb_guard_t;
+
+static __thread sb_guard_t *volatile sb_guard;
+static struct sigaction sb_prev_bus;
+static pthread_once_t sb_bus_once = PTHREAD_ONCE_INIT;
+static int sb_bus_ok;
+static volatile unsigned long sb_bus_caught;
+static void (*sb_before_decode)(int fd);
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    sb_guard_t *g = sb_guard;
+
+    if (g && si && (const char *)si->si_addr >= g->lo && (const char *)si->si_addr < g->hi) {
+        sb_guard = NULL;
+        sb_bus_caught++;
+        siglongjmp(g->jb, 1);
+    }
+    if ((sb_prev_bus.sa_flags & SA_SIGINFO) && sb_prev_bus.sa_sigaction) {
+        sb_prev_bus.sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (!(sb_prev_bus.sa_flags & SA_SIGINFO) && sb_prev_bus.sa_handler != SIG_DFL
+        && sb_prev_bus.sa_handler != SIG_IGN) {
+        sb_prev_bus.sa_handler(sig);
+        return;
+    }
+    /* the default: a fault re-runs the instruction and dies of it; a
+     * SIGBUS someone sent is raised again */
+    signal(SIGBUS, SIG_DFL);
+    if (!si || si->si_code <= 0) {
+        raise(SIGBUS);
+    }
+}
+
+static void install_sigbus(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigbus;
+    /* SA_NODEFER: siglongjmp out leaves the signal mask as it was without
+     * a sigprocmask() per sample (sigsetjmp(jb, 0)) */
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    sb_bus_ok = sigaction(SIGBUS, &sa, &sb_prev_bus) == 0;
+}
+
+unsigned long sb_shm_faults_caught(void)
+{
+    return sb_bus_caught;
+}
+
+void sb_shm_set_test_hook(void (*before_decode)(int fd))
+{
+    sb_before_decode = before_decode;
+}
+
+const void *sb_shm_mapping(const sb_shm_t *h, apr_size_t *len)
+{
+    if (len) {
+        *len = h->map ? h->map_len : 0;
+    }
+    return h->map;
+}
+
+static void unmap(sb_shm_t *h)
+{
+    if (h->map) {
+        munmap((void *)h->map, h->map_len);
+        h->map = NULL;
+        h->map_len = 0;
+    }
+}
+
+/* Map the object read-only; returns APR_SUCCESS, or an error with h->err. */
+static apr_status_t map_object(sb_shm_t *h)
+{
+    void *m;
+    int e;
+
+    pthread_once(&sb_bus_once, install_sigbus);
+    if (!sb_bus_ok) {
+        snprintf(h->err, sizeof(h->err), "cannot install the SIGBUS handler that guards "
+                 "reading the scoreboard mapping");
+        return APR_EGENERAL;
+    }
+    h->map_len = SB_APR_HEADER + h->size;
+    m = mmap(NULL, h->map_len, PROT_READ, MAP_SHARED, h->fd, 0);
+    if (m == MAP_FAILED) {
+        e = errno;
+        snprintf(h->err, sizeof(h->err), "cannot map the scoreboard object %s of %s "
+                 "read-only: %s", h->object, h->path, strerror(e));
+        h->map_len = 0;
+        return APR_FROM_OS_ERROR(e);
+    }
+    h->map = m;
+    return APR_SUCCESS;
+}
+
+static void truncated_msg(sb_shm_t *h)
+{
+    struct stat st;
+    long now = fstat(h->fd, &st) == 0 ? (long)st.st_size : -1;
+
+    snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s was truncated "
+             "to %ld bytes (its header claims %lu): httpd never shrinks its "
+             "scoreboard, so something else wrote it; not trusted",
+             h->object, h->path, now, (unsigned long)(SB_APR_HEADER + h->size));
+}
+
 /* Read len bytes at off of the usable area into buf: the object may have
  * been truncated under us (an error, never a SIGBUS: nothing is mapped). */
 static int read_area(sb_shm_t *h, void *buf, apr_size_t len, apr_size_t off)
@@ -215,17 +348,12 @@ static int read_area(sb_shm_t *h, void *buf, apr_size_t len, apr_size_t off)
             continue;
         }
         if (n <= 0) {
-            struct stat st;
-            long now = fstat(h->fd, &st) == 0 ? (long)st.st_size : -1;
             if (n < 0) {
                 snprintf(h->err, sizeof(h->err), "cannot read the scoreboard object %s of %s: %s",
                          h->object, h->path, strerror(errno));
             }
             else {
-                snprintf(h->err, sizeof(h->err), "the scoreboard object %s of %s was truncated "
-                         "to %ld bytes (its header claims %lu): httpd never shrinks its "
-                         "scoreboard, so something else wrote it; not trusted",
-                         h->object, h->path, now, (unsigned long)(SB_APR_HEADER + h->size));
+                truncated_msg(h);
             }
             return -1;
         }
@@ -236,6 +364,7 @@ static int read_area(sb_shm_t *h, void *buf, apr_size_t len, apr_size_t off)
 
 static void detach(sb_shm_t *h)
 {
+    unmap(h);
     if (h->fd >= 0) {
         close(h->fd);
         h->fd = -1;
@@ -246,21 +375,22 @@ static void detach(sb_shm_t *h)
 
 /* The processes the scoreboard names: whether any is alive, and their
  * common parent (0 none alive, -1 they disagree). */
-static pid_t live_parent(const sb_shm_t *h, int *alive)
+static pid_t live_parent(const sb_shm_t *h, const char *area, int *alive)
 {
-    const char *pbase = h->copy + SIZE_GLOBAL;
+    const char *pbase = area + SIZE_GLOBAL;
     pid_t parent = 0;
     int i;
 
     *alive = 0;
     for (i = 0; i < h->server_limit; i++) {
-        const process_score *ps = (const process_score *)(pbase + SIZE_PROCESS * (apr_size_t)i);
-        pid_t pp;
-        if (ps->pid <= 0 || !pid_alive(ps->pid)) {
+        const volatile process_score *ps
+            = (const volatile process_score *)(pbase + SIZE_PROCESS * (apr_size_t)i);
+        pid_t pid = ps->pid, pp;
+        if (pid <= 0 || !pid_alive(pid)) {
             continue;
         }
         (*alive)++;
-        pp = sb_httpd_parent_of(ps->pid);
+        pp = sb_httpd_parent_of(pid);
         if (pp > 0 && parent == 0) {
             parent = pp;
         }
@@ -277,7 +407,7 @@ static pid_t live_parent(const sb_shm_t *h, int *alive)
 static apr_status_t trust(sb_shm_t *h)
 {
     int alive, m;
-    pid_t parent = live_parent(h, &alive);
+    pid_t parent = live_parent(h, h->copy, &alive);
     long puid;
 
     if (!alive) {
@@ -530,13 +660,18 @@ static apr_status_t attach(sb_shm_t *h)
             return rv;
         }
     }
-    h->copy = apr_palloc(h->attach_pool, h->size);
+    h->copy = apr_palloc(h->attach_pool,
+                         SIZE_GLOBAL + SIZE_PROCESS * (apr_size_t)h->server_limit);
     if (read_area(h, h->copy, SIZE_GLOBAL + SIZE_PROCESS * (apr_size_t)h->server_limit, 0)
         != 0) {
         detach(h);
         return SB_SHM_EBADSIZE;
     }
     if ((rv = trust(h)) != APR_SUCCESS) {
+        detach(h);
+        return rv;
+    }
+    if ((rv = map_object(h)) != APR_SUCCESS) {
         detach(h);
         return rv;
     }
@@ -571,128 +706,166 @@ apr_status_t sb_shm_open(sb_shm_t **out, const char *path, apr_pool_t *p)
     return attach(h);
 }
 
-/* 1 when the object we opened was unlinked or replaced since. */
-static int segment_replaced(const sb_shm_t *h)
+/* 1 when the object we opened was unlinked or replaced since.  httpd
+ * unlinks its object before it makes a new one (and a rename over the name
+ * unlinks ours too), so our descriptor's link count tells, without a path
+ * lookup per sample; the name itself is looked up when the object has
+ * another link, and every 64th sample. */
+static int segment_replaced(const sb_shm_t *h, const struct stat *fst)
 {
     struct stat st;
 
+    if (fst->st_nlink == 0) {
+        return 1;
+    }
+    if (fst->st_nlink == 1 && (h->nsamples & 63) != 0) {
+        return 0;
+    }
     if (stat(h->object, &st) != 0) {
         return 1;
     }
     return st.st_ino != h->object_ino || st.st_dev != h->object_dev;
 }
 
-/* Copy a field of up to srclen chars that may lack its NUL into dst. */
-static inline void copy_str(char *dst, apr_size_t dstlen, const char *src, apr_size_t srclen)
-{
-    apr_size_t max = srclen < dstlen - 1 ? srclen : dstlen - 1;
-    const char *nul = memchr(src, '\0', max);
-    apr_size_t n = nul ? (apr_size_t)(nul - src) : max;
+/* Copy the char array field src, which httpd does not NUL-terminate when
+ * it is full, into the array dst as a string: all of it (or as much as dst
+ * holds) in one copy of a constant size, no scan for its NUL, then a NUL
+ * at the end; a shorter string ends at its own NUL as before. */
+#define COPY_FIELD(dst, src) \
+    do { \
+        enum { n_ = sizeof(src) < sizeof(dst) - 1 ? sizeof(src) : sizeof(dst) - 1 }; \
+        memcpy((dst), (src), n_); \
+        (dst)[n_] = '\0'; \
+    } while (0)
 
-    memcpy(dst, src, n);
-    dst[n] = '\0';
+/* What a decode sums over every slot: mod_status counts the counters of
+ * dead slots too. */
+typedef struct {
+    uint64_t accesses, bytes, duration_ms;
+    int live, stamped;
+} sb_totals_t;
+
+/* One worker record at rec into w.  rec may be the live mapping, which
+ * httpd writes meanwhile: every field is read once (the state through a
+ * volatile read, since it indexes tables), and the strings, which httpd
+ * does not NUL-terminate, are copied bounded. */
+static inline void decode_worker(sb_worker_t *w, const char *rec, int i, int j,
+                                 pid_t ppid, sb_totals_t *t)
+{
+    const worker_score *ws = (const worker_score *)rec;
+    unsigned int st = ((const volatile worker_score *)ws)->status;
+    pid_t pid = ws->pid;
+
+    w->proc = i;
+    w->thread = j;
+    w->pid = pid ? pid : ppid;
+    w->generation = ws->generation;
+    w->state = st < SB_SLOT_NSTATES ? (sb_slot_state_t)st : SB_SLOT_NSTATES;
+    w->access_count = ws->access_count;
+    w->my_access_count = ws->my_access_count;
+    w->conn_count = ws->conn_count;
+    w->bytes_served = ws->bytes_served;
+    w->conn_bytes = ws->conn_bytes;
+    w->last_used = ws->last_used;
+    w->start_time = ws->start_time;
+    w->stop_time = ws->stop_time;
+    w->duration = ws->duration;
+    t->accesses += w->access_count;
+    t->bytes += (uint64_t)w->bytes_served;
+    t->duration_ms += (uint64_t)(w->duration / 1000);
+    /* An open slot's strings are left out: nothing shows them, and with
+     * large ServerLimit x ThreadLimit most slots are open (their cache
+     * lines are then never read). */
+    if (w->state == SB_SLOT_DEAD) {
+        w->client[0] = w->vhost[0] = w->request[0] = w->protocol[0] = '\0';
+        return;
+    }
+    if (w->state != SB_SLOT_STARTING) {
+        t->live++;
+        t->stamped += w->last_used != 0;
+    }
+    if (ws->client64[0]) {
+        COPY_FIELD(w->client, ws->client64);
+    }
+    else {
+        COPY_FIELD(w->client, ws->client);
+    }
+    COPY_FIELD(w->vhost, ws->vhost);
+    COPY_FIELD(w->request, ws->request);
+    COPY_FIELD(w->protocol, ws->protocol);
 }
 
-static void decode(const sb_shm_t *h, sb_sample_t *s)
+/* One process record at rec into sp (each field read once; no copy to
+ * the stack first: reading back a copy just made stalls on the store). */
+static inline void decode_process(sb_process_t *sp, const char *rec, int i)
 {
-    const global_score *g = (const global_score *)h->copy;
-    const char *pbase = h->copy + SIZE_GLOBAL;
+    const process_score *ps = (const process_score *)rec;
+
+    sp->slot = i;
+    sp->pid = ps->pid;
+    sp->generation = ps->generation;
+    sp->quiescing = ps->quiescing != 0;
+    sp->not_accepting = ps->not_accepting != 0;
+    sp->connections = ps->connections;
+    sp->write_completion = ps->write_completion;
+    sp->lingering_close = ps->lingering_close;
+    sp->keep_alive = ps->keep_alive;
+    sp->suspended = ps->suspended;
+    sp->wait_io = ps->wait_io;
+}
+
+/* Decode the usable area at area (a copy, or the mapping under the guard)
+ * into s, in one pass over the records without copying them first. */
+static void decode(const sb_shm_t *h, const char *area, sb_sample_t *s)
+{
+    const global_score *g = (const global_score *)area;
+    const char *pbase = area + SIZE_GLOBAL;
     const char *wbase = pbase + SIZE_PROCESS * (apr_size_t)h->server_limit;
+    apr_time_t restart = g->restart_time;
+    sb_totals_t t;
     int i, j;
 
+    memset(&t, 0, sizeof(t));
+    memset(s->slots, 0, sizeof(s->slots));  /* counted while decoding */
+    s->busy = s->idle = s->graceful_busy = 0;
     s->source = SB_SOURCE_SHM;
     apr_cpystrn(s->server.version, h->version, sizeof(s->server.version));
     apr_cpystrn(s->server.mpm, h->mpm, sizeof(s->server.mpm));
     sb_mpm_parse(s->server.mpm, &s->server.mpm_id);
     s->server.generation = g->running_generation;
-    s->server.restart_time = g->restart_time;
-    s->server.uptime_s = g->restart_time > 0
-                         ? (int64_t)apr_time_sec(s->ts - g->restart_time) : SB_UNKNOWN;
+    s->server.restart_time = restart;
+    s->server.uptime_s = restart > 0 ? (int64_t)apr_time_sec(s->ts - restart) : SB_UNKNOWN;
     s->server.server_limit = h->server_limit;
     s->server.thread_limit = h->thread_limit;
 
     for (i = 0; i < h->server_limit; i++) {
-        const process_score *ps = (const process_score *)(pbase + SIZE_PROCESS * (apr_size_t)i);
-        sb_process_t *sp = &s->procs[i];
-        sp->slot = i;
-        sp->pid = ps->pid;
-        sp->generation = ps->generation;
-        sp->quiescing = ps->quiescing != 0;
-        sp->not_accepting = ps->not_accepting != 0;
-        sp->connections = ps->connections;
-        sp->write_completion = ps->write_completion;
-        sp->lingering_close = ps->lingering_close;
-        sp->keep_alive = ps->keep_alive;
-        sp->suspended = ps->suspended;
-        sp->wait_io = ps->wait_io;
+        const char *row = wbase + SIZE_WORKER * (apr_size_t)i * (apr_size_t)h->thread_limit;
+        sb_worker_t *w = &s->workers[(apr_size_t)i * (apr_size_t)h->thread_limit];
+        pid_t ppid;
+
+        decode_process(&s->procs[i], pbase + SIZE_PROCESS * (apr_size_t)i, i);
+        ppid = s->procs[i].pid;
         for (j = 0; j < h->thread_limit; j++) {
-            apr_size_t idx = (apr_size_t)i * (apr_size_t)h->thread_limit + (apr_size_t)j;
-            const worker_score *ws = (const worker_score *)(wbase + SIZE_WORKER * idx);
-            sb_worker_t *w = &s->workers[idx];
-            w->proc = i;
-            w->thread = j;
-            w->pid = ws->pid ? ws->pid : ps->pid;
-            w->generation = ws->generation;
-            w->state = ws->status < SB_SLOT_NSTATES ? (sb_slot_state_t)ws->status
-                                                    : SB_SLOT_NSTATES;
-            w->access_count = ws->access_count;
-            w->my_access_count = ws->my_access_count;
-            w->conn_count = ws->conn_count;
-            w->bytes_served = ws->bytes_served;
-            w->conn_bytes = ws->conn_bytes;
-            w->last_used = ws->last_used;
-            w->start_time = ws->start_time;
-            w->stop_time = ws->stop_time;
-            w->duration = ws->duration;
-            /* The strings are not NUL-terminated when httpd filled them.
-             * An open slot's are left out: nothing shows them (and with
-             * large ServerLimit x ThreadLimit most slots are open). */
-            if (w->state == SB_SLOT_DEAD) {
-                w->client[0] = w->vhost[0] = w->request[0] = w->protocol[0] = '\0';
-            }
-            else {
-                if (ws->client64[0]) {
-                    copy_str(w->client, sizeof(w->client), ws->client64, sizeof(ws->client64));
-                }
-                else {
-                    copy_str(w->client, sizeof(w->client), ws->client, sizeof(ws->client));
-                }
-                copy_str(w->vhost, sizeof(w->vhost), ws->vhost, sizeof(ws->vhost));
-                copy_str(w->request, sizeof(w->request), ws->request, sizeof(ws->request));
-                copy_str(w->protocol, sizeof(w->protocol), ws->protocol, sizeof(ws->protocol));
-            }
-            s->total_accesses += ws->access_count;
-            s->total_kbytes += (uint64_t)ws->bytes_served;
-            s->total_duration_ms += (uint64_t)(ws->duration / 1000);
+            decode_worker(&w[j], row + SIZE_WORKER * (apr_size_t)j, i, j, ppid, &t);
+            sb_sample_count_one(s, w[j].state, &s->procs[i]);
         }
     }
-    s->total_kbytes /= 1024;
+    s->total_accesses = t.accesses;
+    s->total_kbytes = t.bytes / 1024;
+    s->total_duration_ms = t.duration_ms;
     s->has_totals = 1;
-
     /* With ExtendedStatus On httpd stamps last_used whenever a slot becomes
      * ready; with it Off it never does, and no counter moves. */
-    {
-        int live = 0, stamped = 0;
-        apr_size_t n = (apr_size_t)h->server_limit * (apr_size_t)h->thread_limit, k;
-        for (k = 0; k < n; k++) {
-            if (s->workers[k].state != SB_SLOT_DEAD && s->workers[k].state != SB_SLOT_STARTING) {
-                live++;
-                stamped += s->workers[k].last_used != 0;
-            }
-        }
-        s->extended_status = live == 0 ? SB_UNKNOWN : stamped > 0;
-    }
-    sb_sample_count(s);
+    s->extended_status = t.live == 0 ? SB_UNKNOWN : t.stamped > 0;
 }
 
-/* A new sample of h->copy, from p. */
-static sb_sample_t *decode_sample(const sb_shm_t *h, apr_pool_t *p)
+/* A new sample from p, its arrays not yet filled. */
+static sb_sample_t *new_sample(const sb_shm_t *h, apr_pool_t *p)
 {
     sb_sample_t *s = sb_sample_create(p);
 
     s->ts = apr_time_now();
     sb_sample_alloc_uninit(s, p, h->server_limit * h->thread_limit, h->server_limit);
-    decode(h, s);
     return s;
 }
 
@@ -718,25 +891,75 @@ apr_status_t sb_shm_decode_buffer(const void *buf, apr_size_t len, apr_pool_t *p
         apr_cpystrn(err, h.err, errlen);
         return rv;
     }
-    /* decoded from an aligned copy of exactly the area, as a sample is */
+    /* decoded from an aligned copy of exactly the area (buf may be
+     * unaligned), by the decode a sample uses */
     if (!(h.copy = malloc(len))) {
         apr_cpystrn(err, "out of memory copying the scoreboard", errlen);
         return APR_ENOMEM;
     }
     memcpy(h.copy, buf, len);
-    *out = decode_sample(&h, p);
+    *out = new_sample(&h, p);
+    decode(&h, h.copy, *out);
     free(h.copy);
+    return APR_SUCCESS;
+}
+
+/* Decode the mapping into s under the SIGBUS guard, after the check that
+ * httpd's parent is alive.  A fault inside the mapping (the object was
+ * truncated after the fstat() check) is SB_SHM_EBADSIZE and detaches. */
+static apr_status_t guarded_decode(sb_shm_t *h, sb_sample_t *s)
+{
+    sb_guard_t g;
+    const char *area = h->map + SB_APR_HEADER;
+
+    g.lo = h->map;
+    g.hi = h->map + h->map_len;
+    if (sigsetjmp(g.jb, 0) != 0) {
+        truncated_msg(h);
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    sb_guard = &g;
+    __asm__ volatile("" : : : "memory");    /* no read of the mapping before this */
+    /* httpd's parent gone (kill -9, a crash): the segment outlives it; the
+     * children it left may still finish their requests */
+    if (!pid_alive(h->parent)) {
+        int alive;
+        pid_t np = live_parent(h, area, &alive);
+        if (!alive || np <= 1) {
+            __asm__ volatile("" : : : "memory");
+            sb_guard = NULL;
+            snprintf(h->err, sizeof(h->err), "httpd is not running: its parent %d is gone "
+                     "and %s (the scoreboard %s of %s outlived it)", (int)h->parent,
+                     alive ? "its children are orphans" : "no process the scoreboard names "
+                     "is alive", h->object, h->path);
+            h->dead = 1;
+            return SB_SHM_EDEAD;
+        }
+    }
+    decode(h, area, s);
+    __asm__ volatile("" : : : "memory");    /* ... nor after this */
+    sb_guard = NULL;
+    h->dead = 0;
     return APR_SUCCESS;
 }
 
 apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
 {
     sb_sample_t *s;
+    struct stat fst;
+    int attached_now = 0;
     apr_status_t rv;
 
     *out = NULL;
     h->events = 0;
-    if (h->fd >= 0 && segment_replaced(h)) {
+    if (h->fd >= 0 && fstat(h->fd, &fst) != 0) {
+        snprintf(h->err, sizeof(h->err), "cannot stat the scoreboard object %s of %s: %s",
+                 h->object, h->path, strerror(errno));
+        detach(h);
+        return SB_SHM_EBADSIZE;
+    }
+    if (h->fd >= 0 && segment_replaced(h, &fst)) {
         detach(h);
         rv = attach(h);
         if (rv == APR_ENOENT) {
@@ -749,6 +972,7 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
             return rv;
         }
         h->events |= SB_SHM_EV_REATTACHED;
+        attached_now = 1;
     }
     else if (h->fd < 0) {
         rv = attach(h);
@@ -764,28 +988,24 @@ apr_status_t sb_shm_sample(sb_shm_t *h, apr_pool_t *p, sb_sample_t **out)
         if (h->nsamples > 0) {
             h->events |= SB_SHM_EV_REATTACHED;
         }
+        attached_now = 1;
     }
 
-    if (read_area(h, h->copy, h->size, 0) != 0) {
+    /* the size before each sample: a truncated object is an error here,
+     * and only one truncated between this and the decode faults (caught);
+     * a new attachment was just checked */
+    if (!attached_now && (apr_size_t)fst.st_size < h->map_len) {
+        truncated_msg(h);
         detach(h);
         return SB_SHM_EBADSIZE;
     }
-    /* httpd's parent gone (kill -9, a crash): the segment outlives it; the
-     * children it left may still finish their requests */
-    if (!pid_alive(h->parent)) {
-        int alive;
-        pid_t np = live_parent(h, &alive);
-        if (!alive || np <= 1) {
-            snprintf(h->err, sizeof(h->err), "httpd is not running: its parent %d is gone "
-                     "and %s (the scoreboard %s of %s outlived it)", (int)h->parent,
-                     alive ? "its children are orphans" : "no process the scoreboard names "
-                     "is alive", h->object, h->path);
-            h->dead = 1;
-            return SB_SHM_EDEAD;
-        }
+    s = new_sample(h, p);
+    if (sb_before_decode) {
+        sb_before_decode(h->fd);
     }
-    h->dead = 0;
-    s = decode_sample(h, p);
+    if ((rv = guarded_decode(h, s)) != APR_SUCCESS) {
+        return rv;
+    }
 
     if (h->nsamples > 0 && !(h->events & SB_SHM_EV_REATTACHED)) {
         if (s->server.generation != h->last_generation) {

@@ -3,9 +3,18 @@
  *
  * httpd's ScoreBoardFile path names a POSIX shm object the way APR names
  * it (/dev/shm/ShM.<hash>H<hash>).  It is opened read-only without
- * following symlinks and never mapped: each sample copies the segment with
- * pread() and decodes the copy, so nothing in sbtune can write httpd's
- * scoreboard, and an object truncated under us is an error, not SIGBUS.
+ * following symlinks and mapped PROT_READ, MAP_SHARED from that descriptor
+ * (the kernel refuses PROT_WRITE on it, mprotect included), so nothing in
+ * sbtune can write httpd's scoreboard.  Each sample checks the object's
+ * size (fstat) and decodes the records straight from the mapping under a
+ * SIGBUS guard: an object truncated under us is an error (SB_SHM_EBADSIZE,
+ * "truncated"), not a crash.  The guard installs a process-wide SIGBUS
+ * handler at the first attach; it only catches faults inside a mapping the
+ * faulting thread is decoding, and hands any other SIGBUS to the handler
+ * installed before it (or the default action).  A program with a SIGBUS
+ * handler of its own installs it before the first sb_shm_open(): one
+ * installed after replaces the guard, and a truncation during a decode
+ * would then reach it.
  *
  * Trusted only when it is httpd's: a regular object not writable by every
  * user, laid out as this build's scoreboard.h says, naming live processes
@@ -72,6 +81,16 @@ int sb_shm_fd(const sb_shm_t *h);
 apr_size_t sb_shm_size(const sb_shm_t *h);  /* the usable area copied per sample */
 const char *sb_shm_object(const sb_shm_t *h);
 pid_t sb_shm_parent(const sb_shm_t *h);
+
+/* The read-only mapping of the object (NULL when not attached) and its
+ * length, APR's header included: for tests that it cannot be written. */
+const void *sb_shm_mapping(const sb_shm_t *h, apr_size_t *len);
+
+/* Tests only: SIGBUS faults inside a mapping the guard caught so far, and
+ * a hook called with the object's descriptor between the size check and
+ * the decode of each sample (NULL: none), to truncate it just there. */
+unsigned long sb_shm_faults_caught(void);
+void sb_shm_set_test_hook(void (*before_decode)(int fd));
 
 /* Detach (never removes the segment).  Safe on a handle that failed to open. */
 void sb_shm_close(sb_shm_t *h);

@@ -44,13 +44,6 @@ typedef struct {
     char err[512];
 } scraper_t;
 
-/* One child of httpd's parent, its PSS and when it was read. */
-typedef struct {
-    pid_t pid;
-    int64_t pss;                /* -1: not read yet */
-    apr_time_t at;
-} mem_entry_t;
-
 struct sb_source {
     apr_pool_t *pool;
     sb_source_opts_t o;
@@ -105,10 +98,13 @@ struct sb_source {
 
     /* httpd's processes */
     pid_t parent;
-    apr_time_t next_mem;
+    apr_time_t next_mem;        /* MemAvailable, and the earliest PSS read */
+    apr_time_t next_pss;        /* the latest PSS read while the processes stay */
+    int have_procs_sig;         /* procs_sig is known (a scoreboard sample) */
+    uint64_t procs_sig;         /* httpd's process slots and pids, last sample */
+    uint64_t pss_sig;           /* ... at the last PSS read */
+    int64_t pss;                /* the last PSS read, -1 unknown */
     int memory_denied;
-    mem_entry_t *mem;           /* the children's PSS as last read (malloc) */
-    int mem_n, mem_cap;
 };
 
 static void notice(sb_source_t *s, sb_source_notice_t kind, sb_level_t level,
@@ -175,6 +171,7 @@ int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_
     o->kernel_hz = cfg->kernel_hz;
     o->httpd_pidfile = cfg->httpd_pidfile;
     o->memory_interval = 5;
+    o->memory_steady_interval = 60;
     return 0;
 }
 
@@ -335,7 +332,8 @@ sb_source_t *sb_source_create(const sb_source_opts_t *o, sb_estimator_t *est,
     s->baton = baton;
     apr_pool_create(&s->kview_pool, p);
     s->next_shm = s->next_shm_try = s->next_status = now;
-    s->next_kernel = s->next_kernel_open = s->next_mem = now;
+    s->next_kernel = s->next_kernel_open = s->next_mem = s->next_pss = now;
+    s->pss = -1;
     sb_source_reconfigure(s, o);
     return s;
 }
@@ -562,100 +560,31 @@ static void find_parent(sb_source_t *s, const sb_sample_t *smp)
     }
 }
 
-/* The children's smaps_rollup are read at the rate their PSS changes:
- * each read walks the process's page tables (about 0.3 ms for an event
- * child here; a 256-process prefork read whole every tick would cost ~80
- * ms).  Every tick reads the children not read yet and the
- * MEM_READS_PER_TICK read longest ago; when one of those moved by more
- * than 1/MEM_CHANGED of its last value, the rest are read too.  Idle, a
- * child is read again within ceil(n / 8) ticks. */
-#define MEM_READS_PER_TICK 8
-#define MEM_CHANGED 50
-
-/* The cache follows the children listed now (sorted, as is the cache):
- * a known child keeps its value, a new one has none yet.  The merge goes
- * through tmp (of the tick's pool); the cache itself only grows.  -1 when
- * it cannot grow (then nothing is known). */
-static int mem_follow(sb_source_t *s, const pid_t *kids, int n, apr_pool_t *tmp)
+int sb_source_pss_due(apr_time_t now, apr_time_t next_pss, int have_sig, uint64_t sig,
+                      uint64_t last_sig)
 {
-    mem_entry_t *m = apr_palloc(tmp, (size_t)(n > 0 ? n : 1) * sizeof(*m));
-    int i, j = 0;
-
-    for (i = 0; i < n; i++) {
-        while (j < s->mem_n && s->mem[j].pid < kids[i]) {
-            j++;
-        }
-        if (j < s->mem_n && s->mem[j].pid == kids[i]) {
-            m[i] = s->mem[j++];
-        }
-        else {
-            m[i].pid = kids[i];
-            m[i].pss = -1;
-            m[i].at = 0;
-        }
-    }
-    if (n > s->mem_cap) {
-        int cap = n + 16;
-        mem_entry_t *g = realloc(s->mem, (size_t)cap * sizeof(*g));
-        if (!g) {
-            return -1;
-        }
-        s->mem = g;
-        s->mem_cap = cap;
-    }
-    if (n > 0) {
-        memcpy(s->mem, m, (size_t)n * sizeof(*m));
-    }
-    s->mem_n = n;
-    return 0;
+    return !have_sig || sig != last_sig || now >= next_pss;
 }
 
-/* Read the children not read yet, then the oldest: MEM_READS_PER_TICK of
- * them, or all when one moved.  APR_EACCES when a read was refused (with
- * pm's error). */
-static apr_status_t mem_refresh(sb_source_t *s, apr_time_t now, sb_procmem_t *pm)
+/* The scoreboard's process slots and their pids: PSS changes with them. */
+static uint64_t procs_signature(const sb_sample_t *smp)
 {
-    int reread = 0, moved = 0;
+    uint64_t h = 1469598103934665603ULL;    /* FNV-1a */
+    int i;
 
-    for (;;) {
-        mem_entry_t *e = NULL;
-        apr_status_t rv;
-        int i;
-
-        for (i = 0; i < s->mem_n; i++) {
-            mem_entry_t *c = &s->mem[i];
-            if (c->at == now) {
-                continue;       /* read in this tick */
-            }
-            if (!e || (c->pss < 0 && e->pss >= 0) || ((c->pss < 0) == (e->pss < 0)
-                                                       && c->at < e->at)) {
-                e = c;
-            }
+    for (i = 0; i < smp->nprocs; i++) {
+        if (smp->procs[i].pid > 0) {
+            h = (h ^ (uint64_t)(unsigned)i) * 1099511628211ULL;
+            h = (h ^ (uint64_t)(unsigned)smp->procs[i].pid) * 1099511628211ULL;
         }
-        if (!e || (e->pss >= 0 && reread >= MEM_READS_PER_TICK && !moved)) {
-            return APR_SUCCESS;
-        }
-        rv = sb_procmem_read(e->pid, pm);
-        e->at = now;
-        if (rv == APR_SUCCESS) {
-            int64_t v = (int64_t)pm->pss;
-            if (e->pss >= 0) {
-                reread++;
-                moved |= (v > e->pss ? v - e->pss : e->pss - v) > e->pss / MEM_CHANGED;
-            }
-            e->pss = v;
-        }
-        else if (APR_STATUS_IS_EACCES(rv)) {
-            return rv;
-        }
-        /* else gone meanwhile (ESRCH): the next listing drops it */
     }
+    return h;
 }
 
-/* httpd's PSS: the parent's, read each tick, and the children's from the
- * cache (mem_refresh), one not read yet (none is left after a tick unless
- * a read failed) counted at the mean of the others. */
-static void sample_memory(sb_source_t *s, apr_time_t now, apr_pool_t *p)
+/* MemAvailable each time; the PSS of httpd's processes (one smaps_rollup
+ * per process, which walks its page tables) only when read_pss, else the
+ * last one read. */
+static void sample_memory(sb_source_t *s, apr_pool_t *p, int read_pss)
 {
     sb_hostmem_t hm;
     int64_t pss = -1, avail = -1;
@@ -666,31 +595,25 @@ static void sample_memory(sb_source_t *s, apr_time_t now, apr_pool_t *p)
     if (sb_procmem_host(&hm) == APR_SUCCESS) {
         avail = (int64_t)hm.mem_available;
     }
+    if (!read_pss) {
+        if (s->est) {
+            sb_estimator_set_memory(s->est, s->pss, avail);
+        }
+        return;
+    }
     if (s->parent > 0 && sb_procmem_children(s->parent, p, &kids, &n) == APR_SUCCESS) {
         apr_status_t rv = sb_procmem_read(s->parent, &pm);
-        /* no permission: unknown; a parent that is gone (a stale pid):
-         * unknown, not 0 */
+        /* a child may exit meanwhile (ESRCH); no permission: unknown; a
+         * parent that is gone (a stale pid): unknown, not 0 */
         pss = rv == APR_SUCCESS ? (int64_t)pm.pss : -1;
-        if (rv == APR_SUCCESS) {
-            rv = mem_follow(s, kids, n, p) == 0 ? mem_refresh(s, now, &pm) : APR_ENOMEM;
-        }
-        if (rv == APR_SUCCESS) {
-            int64_t sum = 0;
-            int known = 0;
-
-            for (i = 0; i < s->mem_n; i++) {
-                if (s->mem[i].pss >= 0) {
-                    sum += s->mem[i].pss;
-                    known++;
-                }
+        for (i = 0; i < n && rv == APR_SUCCESS; i++) {
+            apr_status_t crv = sb_procmem_read(kids[i], &pm);
+            if (crv == APR_SUCCESS) {
+                pss += (int64_t)pm.pss;
             }
-            pss += sum;
-            if (known > 0 && known < s->mem_n) {
-                pss += sum / known * (s->mem_n - known);
+            else if (APR_STATUS_IS_EACCES(crv)) {
+                rv = crv;
             }
-        }
-        else {
-            pss = -1;
         }
         if (APR_STATUS_IS_EACCES(rv)) {
             if (!s->memory_denied) {
@@ -698,8 +621,10 @@ static void sample_memory(sb_source_t *s, apr_time_t now, apr_pool_t *p)
                        "memory of httpd's processes unknown: %s", pm.error);
                 s->memory_denied = 1;
             }
+            pss = -1;
         }
     }
+    s->pss = pss;
     if (s->est) {
         sb_estimator_set_memory(s->est, pss, avail);
     }
@@ -993,6 +918,10 @@ static void use_sample(sb_source_t *s, const sb_source_result_t *r)
     }
     s->ka_from_kernel = !(smp->source == SB_SOURCE_SHM
                           && sb_mpm_slot_holds_keepalive(smp->server.mpm_id));
+    s->have_procs_sig = smp->procs != NULL && smp->nprocs > 0;
+    if (s->have_procs_sig) {
+        s->procs_sig = procs_signature(smp);
+    }
     if (s->est) {
         sb_estimator_add_sample(s->est, smp, r->events);
     }
@@ -1019,8 +948,20 @@ apr_time_t sb_source_poll(sb_source_t *s, apr_time_t now, apr_pool_t *p, sb_sour
         sample_bpf(s, now);
     }
     if (s->o.memory_interval > 0 && now >= s->next_mem) {
+        /* PSS moves when httpd's processes come and go (they share their
+         * pages differently) and slowly in between: it is read again when
+         * the scoreboard's processes changed, else every
+         * memory_steady_interval */
+        int read_pss = sb_source_pss_due(now, s->next_pss, s->have_procs_sig, s->procs_sig,
+                                         s->pss_sig);
         s->next_mem = now + (apr_interval_time_t)(s->o.memory_interval * APR_USEC_PER_SEC);
-        sample_memory(s, now, p);
+        if (read_pss) {
+            double steady = s->o.memory_steady_interval > s->o.memory_interval
+                            ? s->o.memory_steady_interval : s->o.memory_interval;
+            s->next_pss = now + (apr_interval_time_t)(steady * APR_USEC_PER_SEC);
+            s->pss_sig = s->procs_sig;
+        }
+        sample_memory(s, p, read_pss);
     }
     if (s->est) {
         sb_estimator_tick(s->est, apr_time_now(), apr_time_from_msec(200));
@@ -1049,7 +990,4 @@ void sb_source_close(sb_source_t *s)
     shm_detach(s);
     kernel_reset(s);
     bpf_reset(s);
-    free(s->mem);
-    s->mem = NULL;
-    s->mem_n = s->mem_cap = 0;
 }

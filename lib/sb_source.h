@@ -77,12 +77,15 @@ typedef struct {
     sb_kernel_ports_t ports;    /* nports 0: found from httpd's parent */
     const char *httpd_pidfile;  /* NULL or "": the parent of a child */
     double memory_interval;     /* seconds between memory samples; 0: off */
+    double memory_steady_interval; /* seconds between PSS reads while the
+                                 * scoreboard's processes stay the same */
     int async_status;           /* scrape mod_status on a thread of its own */
 } sb_source_opts_t;
 
 /* Options from the configuration (every key that concerns the sources;
  * the status password is read from its file).  memory_interval is 5 s,
- * async_status 0.  Returns 0, or -1 with a message in err naming the key
+ * memory_steady_interval 60 s, async_status 0.  Returns 0, or -1 with a
+ * message in err naming the key
  * or file at fault. */
 int sb_source_opts_from_config(sb_source_opts_t *o, const sb_config_t *cfg, apr_pool_t *p,
                                char *err, apr_size_t errlen);
@@ -154,5 +157,13 @@ const sb_kernel_view_t *sb_source_kernel_view(const sb_source_t *s);
 /* Detach the scoreboard, close the kernel source, stop the scrape thread.
  * The handle's memory goes with its pool. */
 void sb_source_close(sb_source_t *s);
+
+/* Whether the PSS of httpd's processes is to be read again at a memory
+ * sample at now: at once when the set of processes changed since the last
+ * read (sig, the scoreboard's process slots and pids, against last_sig;
+ * have_sig 0: not known, as with mod_status: every memory sample), else
+ * from next_pss on.  For tests. */
+int sb_source_pss_due(apr_time_t now, apr_time_t next_pss, int have_sig, uint64_t sig,
+                      uint64_t last_sig);
 
 #endif

@@ -388,7 +388,6 @@ static int run(sbt_app_t *app)
     char err[1024];
     int rc;
 
-    install_signals();
     if (app->batch) {
         rc = batch(app);
     }
@@ -487,6 +486,10 @@ int main(int argc, char **argv)
     app->max_workers = app->max_workers_opt;
     apr_pool_create(&app->spool[0], pool);
     apr_pool_create(&app->spool[1], pool);
+    /* before the sources: the scoreboard's SIGBUS guard, installed at the
+     * first attach, hands the faults it does not own to the handler that
+     * was there before it (ours restores the terminal) */
+    install_signals();
 
     if (args.at) {
         if (!cfg.history[0]) {

@@ -1,7 +1,8 @@
 /*
  * Unit tests of the shared-memory source on real APR segments made here:
  * the layout arithmetic, the size validation, decoding, the read-only
- * descriptor, the detection of a replaced segment, and the trust rules: a
+ * descriptor and mapping, a truncation caught during the decode (and a
+ * foreign SIGBUS not caught), the detection of a replaced segment, and the trust rules: a
  * segment is httpd's only when a live parent that maps it has live
  * children named in it, and its owner and mode are safe.  A fake httpd
  * here is a parent process that inherits the test's mapping and a child
@@ -16,6 +17,7 @@
 #include <unistd.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -280,11 +282,33 @@ START_TEST(extended_status_off_is_detected)
 }
 END_TEST
 
-START_TEST(descriptor_is_read_only_and_nothing_is_mapped)
+/* Whether a write to addr kills a child of this process with SIGSEGV
+ * (and leaves the byte as it was). */
+static int write_faults(const volatile char *addr)
+{
+    char before = *addr;
+    int status;
+    pid_t c = fork();
+
+    ck_assert_int_ge(c, 0);
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);   /* a sanitizer's handler would exit instead */
+        *(volatile char *)addr = (char)(before + 1);
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(c, &status, 0), c);
+    return WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV && *addr == before;
+}
+
+START_TEST(descriptor_and_mapping_are_read_only)
 {
     apr_shm_t *shm = make_segment(1, 1, sb_shm_layout_size(1, 1));
     sb_shm_t *h;
-    char c = 0;
+    const char *map;
+    apr_size_t len, pg = (apr_size_t)sysconf(_SC_PAGESIZE);
+    char c = 0, line[512], want[32];
+    FILE *f;
+    int found = 0;
 
     ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
     ck_assert_int_ge(sb_shm_fd(h), 0);
@@ -292,9 +316,143 @@ START_TEST(descriptor_is_read_only_and_nothing_is_mapped)
     ck_assert_int_eq(write(sb_shm_fd(h), &c, 1), -1);
     ck_assert_int_eq(errno, EBADF);
     ck_assert_int_eq(sb_shm_parent(h), fake_parent);
+    /* the mapping: shared, read-only, and the kernel refuses to make it
+     * writable (the descriptor under it is O_RDONLY) */
+    map = sb_shm_mapping(h, &len);
+    ck_assert_ptr_nonnull(map);
+    ck_assert_uint_eq(len, 8 + sb_shm_layout_size(1, 1));
+    snprintf(want, sizeof(want), "%lx-", (unsigned long)map);
+    ck_assert_ptr_nonnull(f = fopen("/proc/self/maps", "r"));
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, want, strlen(want)) == 0) {
+            found = 1;
+            ck_assert_msg(strstr(line, " r--s "), "mapping not read-only shared: %s", line);
+        }
+    }
+    fclose(f);
+    ck_assert_int_eq(found, 1);
+    ck_assert_int_eq(mprotect((void *)map, (len + pg - 1) / pg * pg, PROT_READ | PROT_WRITE),
+                     -1);
+    ck_assert_int_eq(errno, EACCES);
+    ck_assert_int_eq(write_faults(map + 8), 1);
     sb_shm_close(h);
     ck_assert_int_eq(sb_shm_fd(h), -1);
+    ck_assert_ptr_null(sb_shm_mapping(h, &len));
     apr_shm_destroy(shm);
+}
+END_TEST
+
+/* The test hook: truncate the object between the size check and the
+ * decode, through a read-write descriptor of it. */
+static int truncate_fd = -1;
+
+static void truncate_now(int fd)
+{
+    (void)fd;
+    ck_assert_int_eq(ftruncate(truncate_fd, 64), 0);
+}
+
+START_TEST(truncated_during_the_decode_is_caught_not_sigbus)
+{
+    apr_size_t size = sb_shm_layout_size(4, 64);
+    apr_shm_t *shm = make_segment(4, 64, size);
+    sb_shm_t *h;
+    sb_sample_t *s;
+    unsigned long faults = sb_shm_faults_caught();
+
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);
+    truncate_fd = object_fd(h);
+    sb_shm_set_test_hook(truncate_now);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    sb_shm_set_test_hook(NULL);
+    /* the size check had passed: the decode faulted, and the guard caught it */
+    ck_assert_uint_eq(sb_shm_faults_caught(), faults + 1);
+    ck_assert_ptr_null(s);
+    ck_assert_msg(strstr(sb_shm_error(h), "truncated to 64 bytes"), "%s", sb_shm_error(h));
+    ck_assert_ptr_null(sb_shm_mapping(h, NULL));
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    close(truncate_fd);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
+static void prior_bus_handler(int sig)
+{
+    (void)sig;
+    _exit(7);
+}
+
+/* A SIGBUS outside the scoreboard's mapping is not swallowed by the
+ * guard: a child that faults on a truncated file of its own dies of it,
+ * or, with a handler installed before the first attach (as sbtop does),
+ * runs that handler; a truncation during a decode is still caught. */
+static void other_sigbus(int prior)
+{
+    apr_shm_t *shm = make_segment(1, 64, sb_shm_layout_size(1, 64));
+    sb_shm_t *h;
+    sb_sample_t *s;
+    int status, fd;
+    pid_t c;
+
+    /* the handler the guard finds: the default (not a sanitizer's), or ours */
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = prior ? prior_bus_handler : SIG_DFL;
+        sigemptyset(&sa.sa_mask);
+        ck_assert_int_eq(sigaction(SIGBUS, &sa, NULL), 0);
+    }
+    ck_assert_int_eq(sb_shm_open(&h, path, pool), APR_SUCCESS);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), APR_SUCCESS);   /* handler installed */
+    c = fork();
+    ck_assert_int_ge(c, 0);
+    if (c == 0) {
+        char fn[300];
+        volatile char *m;
+        snprintf(fn, sizeof(fn), "%s.bus", path);
+        fd = open(fn, O_RDWR | O_CREAT | O_TRUNC, 0600);
+        unlink(fn);
+        if (fd < 0 || ftruncate(fd, 8192) != 0) {
+            _exit(3);
+        }
+        m = mmap(NULL, 8192, PROT_READ, MAP_SHARED, fd, 0);
+        if (m == MAP_FAILED || ftruncate(fd, 0) != 0) {
+            _exit(3);
+        }
+        (void)m[100];
+        _exit(0);
+    }
+    ck_assert_int_eq(waitpid(c, &status, 0), c);
+    if (prior) {
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 7,
+                      "the prior handler did not run (status %#x)", (unsigned)status);
+    }
+    else {
+        ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGBUS,
+                      "the child was not killed by SIGBUS (status %#x)", (unsigned)status);
+    }
+    /* and the guard still catches a fault inside the mapping */
+    fd = object_fd(h);
+    truncate_fd = fd;
+    sb_shm_set_test_hook(truncate_now);
+    ck_assert_int_eq(sb_shm_sample(h, pool, &s), SB_SHM_EBADSIZE);
+    sb_shm_set_test_hook(NULL);
+    ck_assert_msg(strstr(sb_shm_error(h), "truncated"), "%s", sb_shm_error(h));
+    close(fd);
+    sb_shm_close(h);
+    apr_shm_destroy(shm);
+}
+
+START_TEST(other_sigbus_is_not_caught)
+{
+    other_sigbus(0);
+}
+END_TEST
+
+START_TEST(other_sigbus_goes_to_the_prior_handler)
+{
+    other_sigbus(1);
 }
 END_TEST
 
@@ -560,7 +718,10 @@ int main(void)
     tcase_add_test(tc, missing_segment_explains_scoreboardfile);
     tcase_add_test(tc, decode_counts_states_like_mod_status);
     tcase_add_test(tc, extended_status_off_is_detected);
-    tcase_add_test(tc, descriptor_is_read_only_and_nothing_is_mapped);
+    tcase_add_test(tc, descriptor_and_mapping_are_read_only);
+    tcase_add_test(tc, truncated_during_the_decode_is_caught_not_sigbus);
+    tcase_add_test(tc, other_sigbus_is_not_caught);
+    tcase_add_test(tc, other_sigbus_goes_to_the_prior_handler);
     tcase_add_test(tc, segment_without_live_process_is_not_running);
     tcase_add_test(tc, parent_killed_while_attached_is_not_running);
     tcase_add_test(tc, object_of_another_user_is_refused);
