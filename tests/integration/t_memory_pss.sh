@@ -1,12 +1,14 @@
 #!/bin/sh
 # t_memory_pss: httpd's memory as the agent reports it (pss_total_bytes)
 # against the sum of smaps_rollup's Pss over httpd's processes read by this
-# test.  A prefork httpd with 24 children: each memory sample (every 5 s)
-# the agent reads the children it has not read yet and the 8 read longest
-# ago, and all of them when one of those moved by more than 2 %; the
-# others count at their last value.  After three samples the figure must
-# be within 5 % of the direct sum; the same after a graceful restart has
-# replaced every child (new pids).  Needs root (another
+# test.  A prefork httpd with 24 children: the agent reads every process's
+# smaps_rollup when the scoreboard's processes change and once a minute
+# otherwise (t_pss_rate counts the reads); the figure it reports must be
+# within 10 % of the direct sum read right after the agent's read (fresh
+# children still grow in their first seconds, as they fault in pages:
+# -3 % and -5 % were seen at the agent's first read), after
+# it started and after a graceful restart replaced every child (new pids:
+# read again at once, not a minute later).  Needs root (another
 # user's smaps_rollup needs CAP_SYS_PTRACE); skipped otherwise.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/harness.sh"
@@ -33,37 +35,40 @@ pss_sum()
     echo "$sum"
 }
 
-# the last second's pss_total_bytes once N seconds with one were written
-agent_pss_after()
+# last_pss: pss_total_bytes of the agent's newest whole line (null none)
+last_pss()
 {
-    sb_wait_status "[ \$(seconds_with_pss) -ge $1 ]" 60 ||
-        sb_fail "the agent reported no PSS for $1 s: $(cat "$work/agent.err")"
-    grep '^{.*}$' "$work/agent.json" |
-        jq -s '[.[] | select(.pss_total_bytes != null)] | last | .pss_total_bytes'
+    local v
+    v=$(grep '^{.*}$' "$work/agent.json" 2>/dev/null | tail -n 1 | jq '.pss_total_bytes' 2>/dev/null)
+    echo "${v:-null}"
 }
 
-# whole lines only (the agent may be writing the last one)
-seconds_with_pss()
+# agent_pss_new OLD: the first figure that differs from OLD: a new read,
+# made within the last second (the test's own sum is read right after it)
+agent_pss_new()
 {
-    grep '^{.*}$' "$work/agent.json" 2>/dev/null |
-        jq -s '[.[] | select(.pss_total_bytes != null)] | length' 2>/dev/null || echo 0
+    sb_wait_status "v=\$(last_pss); [ \"\$v\" != null ] && [ \"\$v\" != \"$1\" ]" 70 ||
+        sb_fail "the agent reported no new PSS figure (last $1): $(cat "$work/agent.err")"
+    last_pss
 }
 
-sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --json --duration 90 \
+sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --json --duration 120 \
     >\"$work/agent.json\" 2>\"$work/agent.err\""
-# three memory samples (0, 5, 10 s) have read all 24 children
-got=$(agent_pss_after 12)
+got=$(agent_pss_new null)
 want=$(pss_sum)
 sb_log "pss_total_bytes $got, smaps_rollup sum $want"
-sb_assert_ge "$got" $((want * 95 / 100)) "PSS within 5 % (low)"
-sb_assert_le "$got" $((want * 105 / 100)) "PSS within 5 % (high)"
+sb_assert_ge "$got" $((want * 90 / 100)) "PSS within 10 % (low)"
+sb_assert_le "$got" $((want * 110 / 100)) "PSS within 10 % (high)"
 
-# a graceful restart replaces every child: new pids, read first
+# a graceful restart replaces every child: new pids, read again at once
+# (not a minute later)
 sb_httpd_graceful
-n=$(seconds_with_pss)
-got=$(agent_pss_after $((n + 12)))
+t0=$(date +%s)
+got=$(agent_pss_new "$got")
 want=$(pss_sum)
-sb_log "after the graceful restart: pss_total_bytes $got, smaps_rollup sum $want"
-sb_assert_ge "$got" $((want * 95 / 100)) "PSS after the restart within 5 % (low)"
-sb_assert_le "$got" $((want * 105 / 100)) "PSS after the restart within 5 % (high)"
+sb_log "after the graceful restart: pss_total_bytes $got after $(($(date +%s) - t0)) s," \
+    "smaps_rollup sum $want"
+sb_assert_le $(($(date +%s) - t0)) 15 "a new PSS figure within 15 s of the restart"
+sb_assert_ge "$got" $((want * 90 / 100)) "PSS after the restart within 10 % (low)"
+sb_assert_le "$got" $((want * 110 / 100)) "PSS after the restart within 10 % (high)"
 sb_pass
