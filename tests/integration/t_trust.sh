@@ -4,6 +4,8 @@
 #   1. kill -9 of httpd's parent and every child: the segment stays; the
 #      agent records gaps ("httpd is not running"), `sbagent --once` exits 3;
 #      a new httpd is attached again;
+#   1b. httpd killed again and its parent's pid given to another process
+#      at once: the agent notices by the parent's start time;
 #   2. httpd stopped, then `nobody` creates the object for the
 #      ScoreBoardFile path from a real segment's bytes with invented
 #      figures (generation 4242), naming a live process of its own: refused
@@ -37,7 +39,7 @@ sb_log "scoreboard object $obj ($(stat -c %s "$obj") bytes)"
 
 # the agent's JSON stream: one line per second
 sb_bg sh -c "exec \"$SBAGENT\" --scoreboard \"$SB_SCOREBOARD\" --json --log-level info \
-    --duration 90 >\"$work/agent.json\" 2>\"$work/agent.err\""
+    --duration 150 >\"$work/agent.json\" 2>\"$work/agent.err\""
 agent=$SB_BG_PID
 
 # wait_json JQ-FILTER SECONDS MSG: until some second of the stream matches
@@ -90,6 +92,74 @@ sb_httpd_start_again
 restarted=$(date +%s)
 wait_json "map(select(.ts > $restarted and .gap == false and .busy_mean != null)) | length > 0" 10 \
     "the agent did not attach the new httpd's scoreboard"
+
+# ---------------------------------------------------------------- 1b. pid reused
+# httpd killed again (parent and children: a crash, the OOM killer) and
+# the parent's pid given at once to another process (ns_last_pid: the
+# next fork gets pid P): kill(P, 0) still
+# succeeds, so only the parent's start time tells that this is not
+# httpd.  The agent must stop taking the segment's figures within its
+# start-time check (every 64th sample: 6.4 s at 10 Hz).
+parent=$(cat "$SB_HTTPD_PIDFILE")
+# the parent first, so that it forks no child after the list is made
+kill -KILL "$parent"
+dead_at=$(date +%s)
+_sb_wait_gone "$parent" "" 3000 || sb_fail "httpd's parent $parent survived kill -9"
+procs=$(_sb_dir_procs "$SB_HTTPD_DIR")
+# shellcheck disable=SC2086
+[ -z "$procs" ] || kill -KILL $procs
+for p in $procs; do
+    _sb_wait_gone "$p" "" 3000 || sb_fail "httpd process $p survived kill -9"
+done
+# the killed children are zombies until init reaps them, and they keep
+# the pid taken (the parent's is their session and process group)
+holders() { ps -eo pgid=,sid= | awk -v p="$parent" '$1 == p || $2 == p' | wc -l; }
+end=$(($(date +%s) + 30))
+while [ "$(holders)" -gt 0 ]; do
+    [ "$(date +%s)" -lt "$end" ] ||
+        sb_fail "pid $parent still names the session of: $(ps -eo pid,sid,stat,args |
+            awk -v p="$parent" '$2 == p' | tr '\n' ';')"
+    sleep 0.1
+done
+reused=
+for try in $(seq 50); do
+    echo $((parent - 1)) >/proc/sys/kernel/ns_last_pid 2>/dev/null || break
+    sleep 120 &
+    q=$!
+    if [ "$q" = "$parent" ]; then
+        reused=$q
+        break
+    fi
+    # (KILL: the child may not have run sleep yet, and the harness's TERM
+    # trap would tear the test down in it)
+    kill -KILL "$q" 2>/dev/null
+    wait "$q" 2>/dev/null
+    [ -d "/proc/$parent" ] && break    # another process of the host took it
+done
+[ -n "$reused" ] || sb_fail "could not give pid $parent to another process (ns_last_pid)" \
+    "$([ -d "/proc/$parent" ] && echo "; another process took it first: $(cat "/proc/$parent/comm")")" \
+    "$(ps -eo pid,pgid,sid,stat,args | awk -v p="$parent" '$2 == p || $3 == p' | tr '\n' ';')"
+sb_at_exit kill "$reused"
+reused_at=$(date +%s)
+sb_log "pid $parent now runs: $(tr '\0' ' ' <"/proc/$parent/cmdline")"
+# every second after the kill is a gap: none takes the dead segment's
+# figures because pid $parent answers again (give the agent 8 s of samples,
+# past its 6.4 s start-time period)
+wait_json "map(select(.ts >= $reused_at + 8)) | length >= 1" 15 \
+    "the agent stopped emitting seconds after the pid was reused"
+jq -s -e --argjson t "$dead_at" 'map(select(.ts >= $t + 1)) | all(.gap == true and .busy_mean == null)' \
+    "$work/agent.json" >/dev/null ||
+    sb_fail "the agent took the dead httpd's scoreboard for live once pid $parent was another" \
+        "process's: $(jq -s -c --argjson t "$dead_at" \
+        'map(select(.ts >= $t + 1)) | map({ts, gap, busy_mean})' "$work/agent.json")"
+sb_log "pid $parent reused by sleep: every second since the kill is a gap;" \
+    "$(grep "httpd is not running" "$work/agent.err" | tail -n 1)"
+kill "$reused"
+wait "$reused" 2>/dev/null
+sb_httpd_start_again
+restarted=$(date +%s)
+wait_json "map(select(.ts > $restarted and .gap == false and .busy_mean != null)) | length > 0" 10 \
+    "the agent did not attach the new httpd's scoreboard after the reused pid"
 
 # ---------------------------------------------------------------- 2. forged objects
 sb_httpd_stop
