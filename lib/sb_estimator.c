@@ -121,6 +121,7 @@ struct sb_estimator {
     apr_time_t prev_ts;         /* the previous scoreboard sample's time */
     apr_interval_time_t sample_dt; /* ... and the interval to this one */
     double dt_mean;             /* the sample interval (s), moving mean */
+    int dt_n;                   /* ... over this many (up to 100) */
     /* since the start (see hold_rest): slot-seconds sampled on a
      * connection, connections accepted, hold times observed (count, sum),
      * Little's law's observations added (count, sum); of the latest
@@ -666,13 +667,14 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
     a->samples++;
     e->sample_dt = e->prev_ts > 0 && s->ts > e->prev_ts ? s->ts - e->prev_ts : 0;
     e->prev_ts = s->ts;
-    if (e->sample_dt > 0) {
-        /* over about the last 100 samples */
-        double dt = usec_to_s(e->sample_dt);
-        e->dt_mean = e->dt_mean > 0 ? e->dt_mean + (dt - e->dt_mean) / 100 : dt;
-        /* a sample stands for the time since the previous one (a late
-         * one for longer), up to 10 intervals (not across a gap) */
-        slot_dt = fmin(dt, 10 * e->dt_mean);
+    if (e->sample_dt > 0 && e->sample_dt < APR_USEC_PER_SEC * 10) {
+        /* the mean interval, over about the last 100 samples; a sample
+         * stands for that much time (the source takes one at a random
+         * moment of each period: the time since the previous one would
+         * weigh it by its own phase) */
+        e->dt_n += e->dt_n < 100;
+        e->dt_mean += (usec_to_s(e->sample_dt) - e->dt_mean) / e->dt_n;
+        slot_dt = e->dt_mean;
     }
     a->slots_total = s->nworkers;
     a->source = s->source;
