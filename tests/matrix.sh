@@ -223,15 +223,16 @@ mx_obs_count()
 # connection ends, so the generator's duration is no bound for it.
 mx_slots_start()
 {
-    sb_bg "$SBAGENT" --scoreboard "$SB_SCOREBOARD" --json ${MX_SLOTS_WORKERS:-} --count 1000000 --interval 0.01 \
-        >"$MX_WORK/$1.slots.json" 2>"$MX_WORK/$1.slots.err"
+    sb_bg "$SBAGENT" --scoreboard "$SB_SCOREBOARD" --json --count 1000000 \
+        --interval 0.01 >"$MX_WORK/$1.slots.json" 2>"$MX_WORK/$1.slots.err"
     mx_slots_pid=$SB_BG_PID
 }
 
 mx_slots_stop()
 {
     sb_bg_stop "$mx_slots_pid"
-    sb_log "$1 slot sampler: $(grep -c . "$MX_WORK/$1.slots.json") samples; stderr: $(head -c 300 "$MX_WORK/$1.slots.err")"
+    sb_log "$1 slot sampler: $(grep -c . "$MX_WORK/$1.slots.json") samples;" \
+        "stderr: $(head -c 300 "$MX_WORK/$1.slots.err")"
 }
 
 # mx_slot_hold NAME CONNECTIONS: slot-seconds on a connection (R W K L D C,
@@ -390,7 +391,9 @@ mx_durations()
     truth=$(lg "$name" '.conn_duration_ms.mean / 1000')
     if [ "$mode" = short ] && [ "$SB_HTTPD_MPM" != event ]; then
         read -r slot sd <<<"$(mx_slot_hold "$name" "$(lg "$name" .connections_opened)")"
-        sb_log "$name: slot hold from the 100 Hz scoreboard samples: $slot s; 10 Hz sampling of the run: sd $sd s ($(jq -n --argjson a "$sd" --argjson b "$slot" '$a / $b * 1000 | round / 10') %)"
+        sb_log "$name: slot hold from the 100 Hz scoreboard samples: $slot s;" \
+            "10 Hz sampling of the run: sd $sd s" \
+            "($(jq -n --argjson a "$sd" --argjson b "$slot" '$a / $b * 1000 | round / 10') %)"
     fi
     case $mode in
         short | halfopen)
@@ -496,7 +499,8 @@ matrix_main()
     # ------------------------------------------------------------ off
     if mx_want off; then
     mx_ordinary_httpd "$mpm" keepalive=Off
-    MX_SLOTS=1 mx_run off --rate 2500 --duration "$MX_OFF_DURATION" --no-keepalive --timeout 10 --drain 5
+    MX_SLOTS=1 mx_run off --rate 2500 --duration "$MX_OFF_DURATION" --no-keepalive --timeout 10 \
+        --drain 5
     sb_assert_ge "$(lg off .connections_opened)" $((2000 * MX_OFF_DURATION)) \
         "off: connections opened (>= 2,000/s)"
     mx_counts off
