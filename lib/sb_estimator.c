@@ -340,7 +340,10 @@ static void arrivals(sb_estimator_t *e, sb_second_t *s)
  * observations of their mean, less what earlier seconds added.  Only
  * ended connections get one, so none is counted twice when a connection
  * still open is observed at its end.  Under SB_HOLD_REST_SHARE the rest is
- * let go (what is left there is mostly the scoreboard's counting error). */
+ * let go (what is left there is mostly the scoreboard's counting error);
+ * so it is with the eBPF source, whose hold times are the lifetimes (they
+ * end at httpd's first close, before the lingering close: the slot time
+ * of Little's law would mix two measures). */
 static void hold_rest(sb_estimator_t *e, const sb_second_t *s)
 {
     double acc = 0, seen = 0, n, sum, v, k;
@@ -355,7 +358,7 @@ static void hold_rest(sb_estimator_t *e, const sb_second_t *s)
     }
     n = e->tot_acc - e->open_n - e->tot_obs_n - e->rest_n;
     sum = e->tot_slot_s - e->open_s - e->tot_obs_s - e->rest_s;
-    if (!e->cur.conn_capable || lifetimes_hold(e) || isnan(s->accepted_per_s)
+    if (!e->cur.conn_capable || e->have_lifetimes || isnan(s->accepted_per_s)
         || !(acc - seen >= SB_HOLD_REST_SHARE * acc && acc > 0)) {
         e->rest_n += n;         /* let go */
         e->rest_s += sum;
