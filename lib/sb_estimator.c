@@ -31,6 +31,7 @@ typedef struct {
     apr_time_t stop_time;
     apr_time_t conn_start;      /* start of the current connection, 0 unknown */
     int conn_samples;           /* samples that showed it on that connection */
+    double conn_slot_s;         /* ... and the slot-seconds they stand for */
 } slot_track_t;
 
 /* The second being filled. */
@@ -65,6 +66,8 @@ typedef struct {
     sb_source_kind_t source;
     int generation;
     int64_t pss, mem;
+    int conn_capable;           /* a per-slot scoreboard sample in it */
+    double hold_n;              /* hold times observed per connection */
     sb_obs_t obs[SB_OBS_N];
 } acc_t;
 
@@ -107,6 +110,9 @@ struct sb_estimator {
     double win_wfirst[SB_RPC_WINDOW], win_wall[SB_RPC_WINDOW];
     double win_creq[SB_RPC_WINDOW], win_call[SB_RPC_WINDOW];
     double win_lq[SB_RPC_WINDOW], win_acc[SB_RPC_WINDOW];
+    double win_hold[SB_RPC_WINDOW];     /* hold times observed, connections
+                                         * accepted (any source) */
+    double win_hacc[SB_RPC_WINDOW];
     int win_at;
     int slot_mpm;               /* the MPM holds a slot per connection */
     int have_lifetimes;         /* the eBPF source reports (lifetimes) */
@@ -114,6 +120,14 @@ struct sb_estimator {
     double life_mean;           /* mean eBPF lifetime (s), moving */
     apr_time_t prev_ts;         /* the previous scoreboard sample's time */
     apr_interval_time_t sample_dt; /* ... and the interval to this one */
+    double dt_mean;             /* the sample interval (s), moving mean */
+    int dt_n;                   /* ... over this many (up to 100) */
+    /* since the start (see hold_rest): slot-seconds sampled on a
+     * connection, connections accepted, hold times observed (count, sum),
+     * Little's law's observations added (count, sum); of the latest
+     * sample: the slots on a connection and the slot-seconds of those */
+    double tot_slot_s, tot_acc, tot_obs_n, tot_obs_s, rest_n, rest_s;
+    double open_n, open_s;
     double svc_sum;
     double svc_n;
     int64_t pss, mem;
@@ -243,6 +257,8 @@ static void window_add(sb_estimator_t *e, const sb_second_t *s)
     have = a->kernel_samples > 0 && !isnan(s->accepted_per_s);
     e->win_lq[e->win_at] = have ? a->lq_sum / a->kernel_samples : 0;
     e->win_acc[e->win_at] = have ? s->accepted_per_s : 0;
+    e->win_hold[e->win_at] = a->hold_n;
+    e->win_hacc[e->win_at] = isnan(s->accepted_per_s) ? 0 : s->accepted_per_s;
     for (i = 0; i < SB_RPC_WINDOW; i++) {
         lq += e->win_lq[i];
         acc += e->win_acc[i];
@@ -302,6 +318,62 @@ static void arrivals(sb_estimator_t *e, sb_second_t *s)
     }
     s->conn_per_s = est;
     s->accepted_per_s = isnan(est) ? NAN : fmax(0, est - dq);
+}
+
+/* Share of the connections accepted over the window that got no hold time
+ * from the scoreboard (below) from which on their hold times come from
+ * Little's law; under it the observed ones stand for all. */
+#define SB_HOLD_REST_SHARE 0.2
+
+/* Prefork and worker, hold times from the scoreboard: a connection's is
+ * observed only where samples saw it start and end (see hold_obs).  With
+ * KeepAlive Off a slot serves a connection in about a millisecond and
+ * takes the next before the next sample, so few ends are seen, and those
+ * seen are not a fair share (the long ones span two samples; a slot that
+ * took one connection between two samples was a quiet one).  The
+ * connections that ended unobserved get what Little's law leaves for them
+ * (W = L / lambda, no length bias: each connection counts once, at its
+ * accept, and each sampled slot-second once): since the start, the
+ * slot-seconds sampled on a connection less those of the connections
+ * still on a slot and less the observed hold times, over the connections
+ * accepted less those still on a slot and those observed; as that many
+ * observations of their mean, less what earlier seconds added.  Only
+ * ended connections get one, so none is counted twice when a connection
+ * still open is observed at its end.  Under SB_HOLD_REST_SHARE the rest is
+ * let go (what is left there is mostly the scoreboard's counting error);
+ * so it is with the eBPF source, whose hold times are the lifetimes (they
+ * end at httpd's first close, before the lingering close: the slot time
+ * of Little's law would mix two measures). */
+static void hold_rest(sb_estimator_t *e, const sb_second_t *s)
+{
+    double acc = 0, seen = 0, n, sum, v, k;
+    int i;
+
+    for (i = 0; i < SB_RPC_WINDOW; i++) {
+        acc += e->win_hacc[i];
+        seen += e->win_hold[i];
+    }
+    if (!isnan(s->accepted_per_s)) {
+        e->tot_acc += s->accepted_per_s;
+    }
+    n = e->tot_acc - e->open_n - e->tot_obs_n - e->rest_n;
+    sum = e->tot_slot_s - e->open_s - e->tot_obs_s - e->rest_s;
+    if (!e->cur.conn_capable || e->have_lifetimes || isnan(s->accepted_per_s)
+        || !(acc - seen >= SB_HOLD_REST_SHARE * acc && acc > 0)) {
+        e->rest_n += n;         /* let go */
+        e->rest_s += sum;
+        return;
+    }
+    if (n < 1 || sum <= 0) {
+        return;
+    }
+    v = sum / n;
+    k = floor(n);
+    for (i = 0; i < (int)k; i++) {
+        obs_add(e, SB_OBS_HOLD, v);
+    }
+    e->rest_n += k;
+    e->rest_s += k * v;
 }
 
 static void emit(sb_estimator_t *e)
@@ -366,6 +438,7 @@ static void emit(sb_estimator_t *e)
     }
     arrivals(e, &s);
     window_add(e, &s);
+    hold_rest(e, &s);
     s.pss_total_bytes = a->pss;
     s.mem_available_bytes = a->mem;
     for (i = 0; i < SB_OBS_N; i++) {
@@ -467,6 +540,9 @@ static void hold_obs(sb_estimator_t *e, const slot_track_t *prev, apr_time_t sta
         return;
     }
     obs_add(e, SB_OBS_HOLD, usec_to_s(end - start));
+    e->cur.hold_n += 1;
+    e->tot_obs_n += 1;
+    e->tot_obs_s += usec_to_s(end - start);
 }
 
 /* Connection inference for one slot of a prefork or worker MPM, where a
@@ -543,14 +619,16 @@ static double infer_slot(sb_estimator_t *e, slot_track_t *prev, const sb_worker_
             }
             hold_obs(e, prev, prev->conn_start, cur->last_used);
         }
-        else if (!now_on && prev->conn_start > 0
+        else if (!now_on && prev->conn_start > 0 && prev->state != SB_SLOT_CLOSING
                  && (double)da <= fmax(1.0, sb_estimator_req_per_conn(e))) {
             /* ready again after at most a connection's worth of requests
              * (mean): taken for the rest of that connection, assuming the
              * slot took no other connection in between.  A client that
              * closes right after its last response leaves no sample
              * between that request and the close, so this is the usual
-             * way such a connection's end is seen. */
+             * way such a connection's end is seen.  A slot sampled
+             * closing serves no more request on its connection: what it
+             * served since came on others, and its ready time is theirs. */
             hold_obs(e, prev, prev->conn_start, cur->last_used);
         }
     }
@@ -585,13 +663,22 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
 {
     acc_t *a;
     int i, conn_capable;
-    double conns = 0;
+    double conns = 0, slot_dt = 0, open_n = 0, open_s = 0;
 
     advance(e, (int64_t)apr_time_sec(s->ts));
     a = &e->cur;
     a->samples++;
     e->sample_dt = e->prev_ts > 0 && s->ts > e->prev_ts ? s->ts - e->prev_ts : 0;
     e->prev_ts = s->ts;
+    if (e->sample_dt > 0 && e->sample_dt < APR_USEC_PER_SEC * 10) {
+        /* the mean interval, over about the last 100 samples; a sample
+         * stands for that much time (the source takes one at a random
+         * moment of each period: the time since the previous one would
+         * weigh it by its own phase) */
+        e->dt_n += e->dt_n < 100;
+        e->dt_mean += (usec_to_s(e->sample_dt) - e->dt_mean) / e->dt_n;
+        slot_dt = e->dt_mean;
+    }
     a->slots_total = s->nworkers;
     a->source = s->source;
     a->generation = s->server.generation;
@@ -663,6 +750,17 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
             t->conn_start = 0;
             t->conn_samples = 1;
         }
+        if (conn_capable && on_connection(w->state)) {
+            /* the time since the previous sample, for the connection the
+             * slot is on now: a new one unless the same went on */
+            t->conn_slot_s = (t->valid && t->conn_samples > 1 ? t->conn_slot_s : 0) + slot_dt;
+            e->tot_slot_s += slot_dt;
+            open_n += 1;
+            open_s += t->conn_slot_s;
+        }
+        else {
+            t->conn_slot_s = 0;
+        }
         t->valid = 1;
         t->pid = w->pid;
         t->state = w->state;
@@ -672,6 +770,9 @@ void sb_estimator_add_sample(sb_estimator_t *e, const sb_sample_t *s, int events
         t->start_time = w->start_time;
         t->stop_time = w->stop_time;
     }
+    a->conn_capable |= conn_capable;
+    e->open_n = open_n;
+    e->open_s = open_s;
     if (conn_capable && e->have_prev) {
         a->conn_sb += conns;
         a->have_sb_conn = 1;
