@@ -6,24 +6,52 @@
 #include <apr_strings.h>
 #include "sb_httpd.h"
 
-pid_t sb_httpd_parent_of(pid_t pid)
+/* The fields of /proc/PID/stat after the command name (which may hold
+ * blanks and parentheses: from the last ')'), in buf; NULL when it cannot
+ * be read. */
+static const char *stat_fields(pid_t pid, char *buf, apr_size_t len)
 {
-    char fn[64], buf[512], *p;
+    char fn[64];
+    char *p = NULL;
     FILE *f;
-    int ppid = 0;
 
     snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
     if (!(f = fopen(fn, "r"))) {
-        return 0;
+        return NULL;
     }
-    /* the command name may hold spaces and parentheses: skip to the last ')' */
-    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL) {
-        if (sscanf(p + 1, " %*c %d", &ppid) != 1) {
-            ppid = 0;
-        }
+    if (fgets(buf, (int)len, f)) {
+        p = strrchr(buf, ')');
     }
     fclose(f);
+    return p ? p + 1 : NULL;
+}
+
+pid_t sb_httpd_parent_of(pid_t pid)
+{
+    char buf[1024];
+    const char *p = stat_fields(pid, buf, sizeof(buf));
+    int ppid = 0;
+
+    if (p && sscanf(p, " %*c %d", &ppid) != 1) {
+        ppid = 0;
+    }
     return (pid_t)ppid;
+}
+
+unsigned long long sb_httpd_start_time(pid_t pid)
+{
+    char buf[1024];
+    const char *p = stat_fields(pid, buf, sizeof(buf));
+    unsigned long long t = 0;
+
+    /* state ppid pgrp session tty_nr tpgid flags minflt cminflt majflt
+     * cmajflt utime stime cutime cstime priority nice num_threads
+     * itrealvalue starttime: the 20th field after the name */
+    if (p && sscanf(p, " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+                    " %*s %*s %llu", &t) != 1) {
+        t = 0;
+    }
+    return t;
 }
 
 pid_t sb_httpd_find_parent(const char *pidfile, const sb_sample_t *s)

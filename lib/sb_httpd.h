@@ -14,6 +14,10 @@
 /* The parent of process pid (from /proc/PID/stat); 0 when unknown. */
 pid_t sb_httpd_parent_of(pid_t pid);
 
+/* Its start time in clock ticks since boot (/proc/PID/stat), 0 when it
+ * cannot be read: with the pid, it names one process (pids are reused). */
+unsigned long long sb_httpd_start_time(pid_t pid);
+
 /* httpd's parent: the pid in pidfile when pidfile is not NULL or "" (its
  * PidFile), else the parent of a child the sample names; 0 when unknown. */
 pid_t sb_httpd_find_parent(const char *pidfile, const sb_sample_t *s);

@@ -181,36 +181,6 @@ static int pid_alive(pid_t pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-/* The start time of pid in clock ticks since boot (field 22 of
- * /proc/PID/stat), or 0 when it cannot be read. */
-static unsigned long long start_time(pid_t pid)
-{
-    char fn[64], buf[1024], *c;
-    unsigned long long t = 0;
-    int fd, i;
-    ssize_t n;
-
-    snprintf(fn, sizeof(fn), "/proc/%d/stat", (int)pid);
-    fd = open(fn, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return 0;
-    }
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-    if (n <= 0) {
-        return 0;
-    }
-    buf[n] = '\0';
-    c = strrchr(buf, ')');      /* the command name may hold blanks and ')' */
-    for (i = 0; c && i < 20; i++) {
-        c = strchr(c + 1, ' ');
-    }
-    if (c) {
-        t = strtoull(c + 1, NULL, 10);
-    }
-    return t;
-}
-
 /* httpd's parent still the process trust() found: alive, and with the
  * same start time, so that a pid the kernel reused for another process
  * after httpd died is not taken for httpd.  The start time is read every
@@ -225,7 +195,7 @@ static int parent_same(const sb_shm_t *h)
     if (h->parent_start == 0 || (!h->dead && (h->nsamples & 63) != 0)) {
         return 1;
     }
-    return start_time(h->parent) == h->parent_start;
+    return sb_httpd_start_time(h->parent) == h->parent_start;
 }
 
 /* Whether process pid maps the object (dev, ino): 1 yes, 0 no, -1 its
@@ -491,7 +461,7 @@ static apr_status_t trust(sb_shm_t *h)
         return SB_SHM_ENOTRUST;
     }
     h->parent = parent;
-    h->parent_start = start_time(parent);
+    h->parent_start = sb_httpd_start_time(parent);
     h->parent_maps_checked = m == 1;
     return APR_SUCCESS;
 }
